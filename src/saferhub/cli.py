@@ -1,0 +1,85 @@
+"""`saferhub`: the hub's command line. Runs the hub's own commands and any Django command."""
+
+import os
+import sys
+
+HUB_COMMANDS = [
+    (
+        "Setting up a partnership",
+        [
+            (
+                "partnership apply FILE",
+                "Create or update a partnership from its partnership file "
+                "(--dry-run shows the changes without making them)",
+            ),
+            ("partnership export CODE", "Write a partnership's set-up out as a partnership file"),
+            ("user set-password USERNAME", "Set a user's password (asks for it, or reads stdin)"),
+            ("user list [--partnership CODE]", "List users, their organisations and roles"),
+            ("token create USERNAME", "Make an API token; it is printed once, on the last line"),
+            ("token list USERNAME", "List a user's API tokens by their first characters"),
+            ("token revoke USERNAME [PREFIX]", "Revoke one API token, or all of a user's tokens"),
+        ],
+    ),
+    (
+        "Running the hub",
+        [
+            ("serve [--port N]", "Serve the hub with a production-grade web server (gunicorn)"),
+            ("demo [--size small|medium|large] [--seed N]", "Load the demo partnerships and users"),
+            ("demo code", "Print the current second-factor code of the demo users"),
+            ("migrate", "Create or update the database tables"),
+            ("check --deploy", "Check the settings are safe for production"),
+        ],
+    ),
+]
+
+
+def hub_help() -> str:
+    lines = [
+        "usage: saferhub COMMAND [options]",
+        "",
+        "The Safer Communities Hub's command line. `saferhub COMMAND --help` explains a command.",
+        "Settings come from environment variables (DATABASE_URL, DEBUG, SECRET_KEY, ...):",
+        "see docs/operating.md.",
+    ]
+    for heading, commands in HUB_COMMANDS:
+        lines += ["", heading + ":"]
+        width = max(len(name) for name, _ in commands)
+        lines += [f"  {name.ljust(width)}  {text}" for name, text in commands]
+    lines += [
+        "",
+        "Every Django management command works too, for example `saferhub shell`,",
+        "`saferhub createsuperuser` or `saferhub dbshell`; `saferhub help --commands` lists",
+        "them all.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(hub_help())
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saferhub.settings")
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import DatabaseError
+
+    try:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["saferhub", *argv])
+    except ImproperlyConfigured as exc:
+        # A setting is missing or wrong: say which, not a traceback.
+        print(f"saferhub: the settings are not right: {exc}", file=sys.stderr)
+        print("See docs/operating.md for every setting.", file=sys.stderr)
+        sys.exit(2)
+    except DatabaseError as exc:
+        print(f"saferhub: the database cannot be used: {exc}", file=sys.stderr)
+        print(
+            "Check DATABASE_URL, and run `saferhub migrate` if the tables are missing.",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from saferhub.demo.partnership_files import SIZES
+from saferhub.demo.services import (
+    DEMO_PASSWORD,
+    demo_load,
+    demo_totp_code,
+    demo_totp_secret,
+)
+from saferhub.partnerships.partnership_file import PartnershipFileError
+
+
+class Command(BaseCommand):
+    help = "Load the demo partnerships (Tayside, with invented users), or show the demo code."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "action",
+            nargs="?",
+            choices=["load", "code"],
+            default="load",
+            help="load (the default) the demo, or print the demo users' current second-factor code",
+        )
+        parser.add_argument(
+            "--size",
+            choices=list(SIZES),
+            default="small",
+            help="small: 2 partnerships, 30 users in the first; medium: 3; large: 4",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=2026, help="the same seed gives the same demo"
+        )
+
+    def handle(self, *args, **options) -> None:
+        if options["action"] == "code":
+            self.stdout.write(demo_totp_code())
+            return
+        call_command("migrate", interactive=False, verbosity=0)
+        try:
+            result = demo_load(
+                size=options["size"], seed=options["seed"], today=timezone.localdate()
+            )
+        except PartnershipFileError as exc:
+            raise CommandError(
+                "The demo could not be loaded:\n" + "\n".join(exc.problems)
+            ) from None
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo loaded: partnerships {', '.join(result.partnerships)}; "
+                f"{result.users} users; {result.changes} changes made."
+            )
+        )
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    f"Log in at {settings.SITE_URL}/accounts/login/ as any demo user,",
+                    f"with the password: {DEMO_PASSWORD}",
+                    "  demo.manager       manager, Dundee City Council (no second factor)",
+                    "  demo.coordinator   coordinator, Dundee City Council",
+                    "  demo.police        practitioner, Police Scotland",
+                    "  demo.fire          practitioner, Scottish Fire and Rescue Service",
+                    "  demo.admin         administrator (Django admin at /admin/)",
+                    "  (`saferhub user list` shows all of them)",
+                    "Users whose roles see personal data also need a second-factor code:",
+                    f"  add the key {demo_totp_secret()} to an authenticator app, or run",
+                    "  `.venv/bin/saferhub demo code` for the current code.",
+                ]
+            )
+        )

@@ -1,0 +1,79 @@
+"""The areas of a partnership's workspace, in the order of the side navigation."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Area:
+    slug: str
+    title: str
+    summary: str
+    # The URL name of the area's own page; areas still to come share one page that says so.
+    url_name: str = ""
+    # Every page of this URL namespace belongs to the area (a protocol's page, say).
+    namespace: str = ""
+    admin_only: bool = False
+
+
+AREAS = [
+    Area("home", "Home", "The partnership at a glance.", url_name="partnerships:home"),
+    Area(
+        "briefing",
+        "Briefing",
+        "The daily briefing on the last 24 hours: incidents by theme and area, repeat "
+        "locations and people, new and overdue referrals, and the day's tasks.",
+    ),
+    Area(
+        "incidents",
+        "Incidents",
+        "Concerns and incidents recorded by partners, each shared under the protocols "
+        "your organisation signed.",
+    ),
+    Area(
+        "people",
+        "People",
+        "The people partners hold records about, linked across organisations.",
+    ),
+    Area(
+        "places",
+        "Places",
+        "Addresses and locations, each resolved to its data zone and deprivation rank.",
+    ),
+    Area(
+        "referrals",
+        "Referrals",
+        "Referrals between partners, such as a home fire safety visit or victim support, "
+        "with the lawful basis for each.",
+    ),
+    Area(
+        "cases",
+        "Cases",
+        "Problem-solving cases worked through scanning, analysis, response and assessment.",
+    ),
+    Area(
+        "meetings",
+        "Meetings",
+        "The weekly multi-agency tasking and coordinating (MATAC) meeting: agenda, "
+        "decisions and actions.",
+    ),
+    Area(
+        "analysis",
+        "Analysis",
+        "Trends, repeat victimisation, hotspots and deprivation, from data you may see.",
+    ),
+    Area(
+        "initiatives",
+        "Initiatives",
+        "Prevention initiatives and whether they worked, with the strength of the evidence.",
+    ),
+    Area(
+        "protocols",
+        "Protocols",
+        "The Information Sharing Protocols in force, who signed them and what they allow.",
+        url_name="sharing:protocols",
+        namespace="sharing",
+    ),
+    Area("admin", "Admin", "Django's administration site.", admin_only=True),
+]
+
+AREAS_BY_SLUG = {area.slug: area for area in AREAS}

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+# The hub's own pages come last: its catch-all area pages must not shadow the others.
+urlpatterns = [
+    path("", include("saferhub.partnerships.urls")),
+    path("", include("saferhub.sharing.urls")),
+    path("", include("saferhub.api.urls")),
+    path("accounts/", include("saferhub.accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("saferhub.hub.urls")),
+]
