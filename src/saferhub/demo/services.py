@@ -5,6 +5,7 @@ import datetime
 import time
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -57,9 +58,9 @@ def demo_load(*, size: str, seed: int, today: datetime.date) -> DemoResult:
             changes += len(partnership_apply(document=document).lines)
     usernames = {u["username"] for data in files for u in data["users"]}
     users = User.objects.filter(username__in=usernames)
+    # One hash for every demo user: Argon2 is slow on purpose, and these are demo accounts.
+    users.update(password=make_password(DEMO_PASSWORD))
     for user in users:
-        user.set_password(DEMO_PASSWORD)
-        user.save(update_fields=["password"])
         if second_factor_required(user):
             TOTPDevice.objects.update_or_create(
                 user=user,

@@ -202,8 +202,9 @@ def parse_partnership_file(text: str, source: str = "the file") -> PartnershipFi
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        kind = "" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error at "
         raise PartnershipFileError(
-            [f"{source}: YAML syntax error at {where}: {exc.problem or exc.context}"]
+            [f"{source}: {kind}{where}: {exc.problem or exc.context}"]
         ) from None
     except yaml.YAMLError as exc:
         raise PartnershipFileError([f"{source}: not readable as YAML: {exc}"]) from None
