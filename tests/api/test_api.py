@@ -152,3 +152,27 @@ def test_a_logged_in_browser_session_can_use_the_api(practitioner):
     client = Client()
     log_in(client, practitioner)
     assert client.get("/api/v1/me").json()["username"] == "jo.smith"
+
+
+def test_organisations_can_be_filtered_by_kind(token):
+    body = get("/api/v1/organisations", token, data={"kind": "police"}).json()
+    assert body == [
+        {"code": "police-fife", "name": "Police Scotland, Fife Division", "kind": "police"}
+    ]
+    assert len(get("/api/v1/organisations", token).json()) == 5
+
+
+def test_an_invalid_filter_is_refused_naming_the_field(token):
+    response = get("/api/v1/organisations", token, data={"kind": "army"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["message"] == "The request is not valid."
+    [error] = body["errors"]
+    assert error["field"] == "query.kind"
+    assert "police" in error["message"]
+
+
+def test_organisations_of_another_partnership_are_not_found(token):
+    _second_partnership()
+    response = get("/api/v1/organisations", token, data={"partnership": "kinross"})
+    assert response.status_code == 404

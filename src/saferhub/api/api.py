@@ -1,22 +1,27 @@
 """The hub's REST API, version 1: `/api/v1/`, documented at `/api/v1/docs`."""
 
+from typing import Literal
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from saferhub.api.auth import api_auth
 from saferhub.api.schemas import (
     ErrorOut,
     MemberOut,
+    OrganisationOut,
+    ValidationErrorOut,
     MeOut,
     PartnershipOut,
     PartnershipSummaryOut,
 )
-from saferhub.partnerships.models import Partnership, User
+from saferhub.partnerships.models import OrganisationKind, Partnership, User
 from saferhub.partnerships.selectors import (
     funded_posts_of_partnership,
     memberships_of_partnership,
+    organisations_of_user_partnerships,
     partnerships_of_user,
     protocols_in_force,
     roles_of_user,
@@ -172,3 +177,22 @@ def _members(partnership: Partnership) -> list[dict]:
 )
 def organisations(request: HttpRequest, code: str) -> list[dict]:
     return _members(_partnership_of(request.user, code))
+
+
+class OrganisationFilters(Schema):
+    kind: Literal[tuple(OrganisationKind.values)] | None = None  # type: ignore[valid-type]
+    partnership: str | None = None
+
+
+@api.get(
+    "/organisations",
+    response={200: list[OrganisationOut], 401: ErrorOut, 422: ValidationErrorOut},
+    summary="Organisations in the user's partnerships, optionally of one kind or partnership",
+)
+def organisation_list(request: HttpRequest, filters: Query[OrganisationFilters]) -> list[dict]:
+    if filters.partnership is not None:
+        _partnership_of(request.user, filters.partnership)
+    found = organisations_of_user_partnerships(
+        user=request.user, kind=filters.kind, partnership_code=filters.partnership
+    )
+    return [{"code": o.code, "name": o.name, "kind": o.kind} for o in found]

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet, Sum
 from saferhub.partnerships.models import (
     FundedPost,
     Membership,
+    Organisation,
     Partnership,
     RoleAssignment,
     User,
@@ -21,6 +22,19 @@ from saferhub.sharing.models import Protocol, ProtocolStatus
 def partnerships_of_user(*, user: User) -> QuerySet[Partnership]:
     """The partnerships a user holds a role in, by name."""
     return Partnership.objects.filter(role_assignments__user=user).distinct().order_by("name")
+
+
+def organisations_of_user_partnerships(
+    *, user: User, kind: str | None = None, partnership_code: str | None = None
+) -> QuerySet[Organisation]:
+    """Organisations that are members of any partnership the user holds a role in."""
+    partnerships = partnerships_of_user(user=user)
+    if partnership_code is not None:
+        partnerships = partnerships.filter(code=partnership_code)
+    organisations = Organisation.objects.filter(memberships__partnership__in=partnerships)
+    if kind is not None:
+        organisations = organisations.filter(kind=kind)
+    return organisations.distinct().order_by("name")
 
 
 def roles_of_user(*, user: User, partnership: Partnership) -> set[str]:
