@@ -178,3 +178,15 @@ def test_serve_refuses_a_bad_port(hub_env):
     result = saferhub("serve", "--port", "70000", env=hub_env)
     assert result.returncode == 1
     assert "--port must be between 1 and 65535" in result.stderr
+
+
+def test_a_bad_port_from_the_environment_is_named(hub_env):
+    result = saferhub("serve", env=dict(hub_env, PORT="abc"))
+    assert result.returncode == 1
+    assert "--port (or PORT) must be a whole number, not 'abc'" in result.stderr
+
+
+def test_a_bad_log_level_is_named():
+    result = saferhub("check", env=dict(os.environ, LOG_LEVEL="loud"))
+    assert result.returncode == 2
+    assert "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL" in result.stderr

@@ -17,7 +17,10 @@ HUB_COMMANDS = [
             ("user list [--partnership CODE]", "List users, their organisations and roles"),
             ("token create USERNAME", "Make an API token; it is printed once, on the last line"),
             ("token list USERNAME", "List a user's API tokens by their first characters"),
-            ("token revoke USERNAME [PREFIX]", "Revoke one API token, or all of a user's tokens"),
+            (
+                "token revoke USERNAME PREFIX|--all",
+                "Revoke one API token, or all of a user's tokens",
+            ),
         ],
     ),
     (

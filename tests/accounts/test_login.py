@@ -238,3 +238,19 @@ def test_no_page_has_inline_script(client, practitioner):
         page = client.get(url).content.decode()
         for script in re.findall(r"<script[^>]*>", page):
             assert "src=" in script, script
+
+
+def test_the_lockout_page_says_how_long_to_wait(client, practitioner, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        response = password_step(client, "jo.smith", "wrong guess")
+    assert "Wait 15 minutes and try again" in response.content.decode()
+
+
+def test_a_new_password_by_email_lifts_the_lockout(client, practitioner, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        password_step(client, "jo.smith", "wrong guess")
+    client.post(reverse("accounts:password-reset"), {"email": "jo.smith@police.example.org"})
+    form_page = client.get(_reset_link(mail.outbox[0].body), follow=True)
+    new = "a brand new passphrase 42"
+    client.post(form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert password_step(Client(), "jo.smith", new).status_code == 302

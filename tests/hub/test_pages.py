@@ -159,3 +159,9 @@ def test_the_admin_site_needs_the_second_factor(fife):
 
 def test_health_answers_for_load_balancers(client, db):
     assert client.get("/health/").json() == {"status": "ok"}
+
+
+def test_health_is_reachable_over_plain_http_when_https_is_enforced(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/health/").status_code == 200
+    assert client.get("/accounts/login/").status_code == 301

@@ -137,7 +137,7 @@ def test_a_higher_protocol_version_supersedes_the_older():
     data["protocols"][0]["version"] = 4
     data["protocols"][0]["themes"].append("road_safety")
     changes = apply(data)
-    assert "~ protocol fife-isp v3: superseded" in changes.lines
+    assert "~ protocol fife-isp v3: superseded by v4" in changes.lines
     assert (
         "+ protocol fife-isp v4: Fife Community Safety Information Sharing Protocol (active)"
         in (changes.lines)
@@ -201,3 +201,28 @@ def test_the_exported_file_round_trips():
         for p in original.protocols
     }
     assert document.extra_themes() == original.extra_themes()
+
+
+def test_a_draft_of_a_new_version_leaves_the_old_one_sharing():
+    apply(example())
+    data = example()
+    data["protocols"][0].update(version=4, status="draft")
+    apply(data)
+    versions = dict(Protocol.objects.filter(code="fife-isp").values_list("version", "status"))
+    assert versions == {3: ProtocolStatus.ACTIVE, 4: ProtocolStatus.DRAFT}
+    data["protocols"][0]["status"] = "active"
+    assert "~ protocol fife-isp v3: superseded by v4" in apply(data).lines
+    versions = dict(Protocol.objects.filter(code="fife-isp").values_list("version", "status"))
+    assert versions == {3: ProtocolStatus.SUPERSEDED, 4: ProtocolStatus.ACTIVE}
+
+
+def test_names_longer_than_the_hub_stores_are_refused_by_key():
+    data = example()
+    data["organisations"][0]["name"] = "x" * 201
+    data["partnership"]["local_authority"] = "y" * 101
+    with pytest.raises(PartnershipFileError) as caught:
+        apply(data)
+    assert caught.value.problems == [
+        "partnership.local_authority: is too long: at most 100 characters",
+        "organisations[0].name: is too long: at most 200 characters",
+    ]

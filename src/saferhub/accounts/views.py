@@ -1,3 +1,5 @@
+from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -20,6 +22,7 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+    extra_context = {"lockout_attempts": settings.AXES_FAILURE_LIMIT}
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -109,6 +112,11 @@ class PasswordResetSentView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password-reset-complete")
+
+    def form_valid(self, form):
+        # Whoever proves they hold the mailbox may try again at once.
+        axes_reset(username=self.user.get_username())
+        return super().form_valid(form)
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -11,11 +11,11 @@ from saferhub.api.auth import api_auth
 from saferhub.api.schemas import (
     ErrorOut,
     MemberOut,
-    OrganisationOut,
-    ValidationErrorOut,
     MeOut,
+    OrganisationOut,
     PartnershipOut,
     PartnershipSummaryOut,
+    ValidationErrorOut,
 )
 from saferhub.partnerships.models import OrganisationKind, Partnership, User
 from saferhub.partnerships.selectors import (

@@ -32,7 +32,9 @@ class PartnershipFileError(Exception):
 
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Username = Annotated[str, StringConstraints(pattern=r"^[\w.@+-]+$", max_length=150)]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
@@ -48,7 +50,7 @@ class _Strict(BaseModel):
 class PartnershipSpec(_Strict):
     code: Code
     name: Text
-    local_authority: Text
+    local_authority: ShortText
     region: _choices(Region)  # type: ignore[valid-type]
     setting: _choices(Setting)  # type: ignore[valid-type]
 
@@ -77,12 +79,12 @@ class UserSpec(_Strict):
 
 class ThemeSpec(_Strict):
     code: Code
-    name: Text
+    name: ShortText
 
 
 class ProtocolSpec(_Strict):
     code: Code
-    title: Text
+    title: Title
     version: Annotated[int, Field(ge=1)]
     status: _choices(ProtocolStatus, exclude=(ProtocolStatus.SUPERSEDED,))  # type: ignore[valid-type]
     effective_from: datetime.date
@@ -190,6 +192,8 @@ def _describe(error: dict) -> str:
         return "needs at least " + str(error.get("ctx", {}).get("min_length", 1)) + " item(s)"
     if kind == "string_too_short":
         return "must not be empty"
+    if kind == "string_too_long":
+        return f"is too long: at most {error.get('ctx', {}).get('max_length')} characters"
     if kind in ("greater_than_equal", "less_than_equal"):
         return f"{given!r} is out of range: {error['msg'].lower()}"
     return error["msg"]

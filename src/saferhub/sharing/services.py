@@ -67,23 +67,28 @@ def protocols_apply_from_file(
             protocol = latest
             sync_fields(protocol, desired, label, changes)
         else:
-            if latest is not None:
-                superseded = Protocol.objects.filter(
-                    partnership=partnership, code=spec.code
-                ).exclude(status__in=[ProtocolStatus.SUPERSEDED, ProtocolStatus.EXPIRED])
-                for old in superseded:
-                    changes.add(f"~ protocol {old.code} v{old.version}: superseded")
-                superseded.update(status=ProtocolStatus.SUPERSEDED)
             changes.add(f"+ {label}: {spec.title} ({spec.status})")
             protocol = Protocol.objects.create(
                 partnership=partnership, code=spec.code, version=spec.version, **desired
             )
-
         _sync_themes(protocol, [themes[code] for code in spec.themes], label, changes)
         _sync_signatories(
             protocol, [organisations[code] for code in spec.signatories], label, changes
         )
+        if protocol.status == ProtocolStatus.ACTIVE:
+            _supersede_older_versions(protocol, changes)
     return problems
+
+
+def _supersede_older_versions(protocol: Protocol, changes: "Changes") -> None:
+    """A version in force retires the versions before it; a draft of a new version does
+    not, so the old one goes on sharing until the new one is active."""
+    older = Protocol.objects.filter(
+        partnership=protocol.partnership, code=protocol.code, version__lt=protocol.version
+    ).exclude(status__in=[ProtocolStatus.SUPERSEDED, ProtocolStatus.EXPIRED])
+    for old in older:
+        changes.add(f"~ protocol {old.code} v{old.version}: superseded by v{protocol.version}")
+    older.update(status=ProtocolStatus.SUPERSEDED)
 
 
 def _sync_themes(protocol: Protocol, wanted: list[Theme], label: str, changes: "Changes") -> None:
