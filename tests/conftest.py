@@ -34,8 +34,10 @@ def add_user(
     partnership: Partnership,
     organisation: Organisation,
     roles: list[str],
-    password: str = PASSWORD,
+    password: str | None = None,
 ) -> User:
+    """A user with roles; with no password unless given (hashing with Argon2 is slow on
+    purpose, and tests that log in with `log_in` need none)."""
     user = User.objects.create_user(
         username=username,
         email=f"{username}@example.org",

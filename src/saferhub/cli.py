@@ -31,6 +31,7 @@ HUB_COMMANDS = [
             ("demo code", "Print the current second-factor code of the demo users"),
             ("migrate", "Create or update the database tables"),
             ("check --deploy", "Check the settings are safe for production"),
+            ("audit verify", "Check that no audit event has been changed, removed or inserted"),
         ],
     ),
 ]

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "saferhub.hub",
     "saferhub.partnerships",
     "saferhub.sharing",
+    "saferhub.audit",
+    "saferhub.incidents",
     "saferhub.accounts",
     "saferhub.api",
     "saferhub.demo",
@@ -136,6 +138,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The sharing rules make list queries look costly to the planner, which then spends
+    # far longer compiling them (JIT) than running them; these are short OLTP queries.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "partnerships.User"

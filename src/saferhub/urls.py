@@ -5,8 +5,10 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("saferhub.partnerships.urls")),
     path("", include("saferhub.sharing.urls")),
+    path("", include("saferhub.incidents.urls")),
     path("", include("saferhub.api.urls")),
     path("accounts/", include("saferhub.accounts.urls")),
     path("admin/", admin.site.urls),
+    path("", include("saferhub.audit.urls")),
     path("", include("saferhub.hub.urls")),
 ]

@@ -90,7 +90,7 @@ def test_repeated_wrong_codes_are_throttled(client, practitioner):
         client.post(reverse("accounts:second-factor"), {"code": wrong})
     response = client.post(reverse("accounts:second-factor"), {"code": right})
     assert response.status_code == 422
-    assert "Too many wrong codes" in response.content.decode()
+    assert "Too many wrong codes in a row" in response.content.decode()
 
 
 def test_first_login_sets_up_the_authenticator_with_a_qr_code(client, fife):

@@ -1,8 +1,8 @@
 """Browser tests: one headless Chromium per session, a fresh context per test, the live server.
 
 The live server needs a transactional database, which is flushed after every test. The flush
-also empties what data migrations put there (the standard themes), so the fixtures here put
-the standard themes back before applying a partnership file.
+also empties what data migrations put there (the standard themes), so the data fixtures ask
+for serialized rollback: every test starts from the database as the migrations left it.
 """
 
 from collections.abc import Iterator
@@ -11,17 +11,25 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Request,
+    Response,
+    Route,
+    sync_playwright,
+)
 
-from saferhub.partnerships.models import STANDARD_THEMES, Partnership, Theme, User
+from saferhub.partnerships.models import Partnership, User
 from saferhub.partnerships.partnership_file import (
     read_partnership_file,
     validate_partnership_data,
 )
 from saferhub.partnerships.services import partnership_apply
 
-from .helpers import PASSWORD
+from .helpers import authenticator, with_password
 
 EXAMPLE_FILE = Path(__file__).parent.parent / "fixtures" / "fife.yaml"
 
@@ -58,6 +66,8 @@ class PageProblems:
     script errors and Content Security Policy refusals (reported on the console)."""
 
     items: list[str] = field(default_factory=list)
+    # Scripts the test itself kept from loading (see `page_without_javascript`).
+    blocked: set[str] = field(default_factory=set)
 
     def on_response(self, response: Response) -> None:
         # Pages themselves may answer 4xx (a form with errors is 422); their parts may not.
@@ -65,28 +75,32 @@ class PageProblems:
             self.items.append(f"{response.status} for {response.url}")
 
     def on_request_failed(self, request: Request) -> None:
-        self.items.append(f"request failed ({request.failure}) for {request.url}")
+        if request.url not in self.blocked:
+            self.items.append(f"request failed ({request.failure}) for {request.url}")
 
     def on_console(self, message: ConsoleMessage) -> None:
-        # The hub has no favicon yet, and Chromium asks for /favicon.ico regardless.
-        if message.type == "error" and not message.location["url"].endswith("/favicon.ico"):
-            where = message.location["url"]
-            self.items.append(f"console error: {message.text}" + (f" ({where})" if where else ""))
+        # A failed load is reported by the two handlers above (the page itself may be a 422).
+        if message.type != "error" or message.text.startswith("Failed to load resource"):
+            return
+        where = message.location["url"]
+        self.items.append(f"console error: {message.text}" + (f" ({where})" if where else ""))
 
     def on_page_error(self, error: Exception) -> None:
         self.items.append(f"script error: {error}")
 
+    def block(self, route: Route) -> None:
+        self.blocked.add(route.request.url)
+        route.abort("blockedbyclient")
 
-def _open_page(browser: Browser, base_url: str, *, javascript: bool) -> tuple:
+
+def _open_page(browser: Browser, base_url: str, *, scripts: bool) -> tuple:
     context = browser.new_context(
-        base_url=base_url,
-        viewport=VIEWPORT,
-        locale="en-GB",
-        timezone_id="Europe/London",
-        java_script_enabled=javascript,
+        base_url=base_url, viewport=VIEWPORT, locale="en-GB", timezone_id="Europe/London"
     )
     context.set_default_timeout(10_000)
     problems = PageProblems()
+    if not scripts:
+        context.route("**/*.js", problems.block)
     page = context.new_page()
     page.on("response", problems.on_response)
     page.on("requestfailed", problems.on_request_failed)
@@ -95,7 +109,7 @@ def _open_page(browser: Browser, base_url: str, *, javascript: bool) -> tuple:
     return context, page, problems
 
 
-def _close_page(context, problems: PageProblems) -> None:
+def _close_page(context: BrowserContext, problems: PageProblems) -> None:
     context.close()
     if problems.items:
         pytest.fail(
@@ -108,15 +122,18 @@ def _close_page(context, problems: PageProblems) -> None:
 def page(browser: Browser, live_server) -> Iterator[Page]:
     """A page in a fresh browser context (no cookies) pointed at the live server; the test
     fails if a static file is missing or the browser reports a script or CSP error."""
-    context, page, problems = _open_page(browser, live_server.url, javascript=True)
+    context, page, problems = _open_page(browser, live_server.url, scripts=True)
     yield page
     _close_page(context, problems)
 
 
 @pytest.fixture
 def page_without_javascript(browser: Browser, live_server) -> Iterator[Page]:
-    """The same, with JavaScript turned off: the hub's forms must work without it."""
-    context, page, problems = _open_page(browser, live_server.url, javascript=False)
+    """The same, as if JavaScript were off: the hub's own scripts are kept from loading.
+
+    (Turning JavaScript off in the context would stop axe-core too: it needs timers.)
+    """
+    context, page, problems = _open_page(browser, live_server.url, scripts=False)
     yield page
     _close_page(context, problems)
 
@@ -124,16 +141,10 @@ def page_without_javascript(browser: Browser, live_server) -> Iterator[Page]:
 # The data -------------------------------------------------------------------------------
 
 
-def _standard_themes() -> None:
-    for code, name in STANDARD_THEMES.items():
-        Theme.objects.get_or_create(code=code, partnership=None, defaults={"name": name})
-
-
 @pytest.fixture
-def fife_live(transactional_db) -> Partnership:
+def fife_live(transactional_db, django_db_serialized_rollback) -> Partnership:
     """The partnership of tests/fixtures/fife.yaml, applied and committed so that the live
     server's thread sees it."""
-    _standard_themes()
     partnership_apply(document=read_partnership_file(EXAMPLE_FILE))
     return Partnership.objects.get(code="fife")
 
@@ -150,18 +161,6 @@ def tayside_live(fife_live) -> Partnership:
     data["users"] = [user for user in data["users"] if user["username"] == "jo.smith"]
     partnership_apply(document=validate_partnership_data(data, "the Tayside copy"))
     return Partnership.objects.get(code="tayside")
-
-
-def with_password(username: str) -> User:
-    user = User.objects.get(username=username)
-    user.set_password(PASSWORD)
-    user.save()
-    return user
-
-
-def authenticator(user: User) -> TOTPDevice:
-    """A confirmed authenticator app for `user`."""
-    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
 
 
 @pytest.fixture

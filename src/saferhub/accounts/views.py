@@ -17,6 +17,8 @@ from saferhub.accounts.second_factor import (
     secret_for_typing,
 )
 
+TOO_MANY_CODES = "Too many wrong codes in a row. Wait a few seconds, then enter the newest code"
+
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
@@ -48,9 +50,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         allowed, _ = device.verify_is_allowed()
         if not allowed:
-            form.add_error(
-                "code", "Too many wrong codes. Wait a minute, then enter the newest code"
-            )
+            form.add_error("code", TOO_MANY_CODES)
         elif device.verify_token(form.cleaned_data["code"]):
             otp_login(request, device)
             return redirect(_next_url(request))
@@ -73,17 +73,21 @@ def second_factor_set_up(request: HttpRequest) -> HttpResponse:
     device = device_to_set_up(request.user)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
+        allowed, _ = device.verify_is_allowed()
+        if not allowed:
+            form.add_error("code", TOO_MANY_CODES)
+        elif device.verify_token(form.cleaned_data["code"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             messages.success(request, "Your authenticator app is set up.")
             return redirect(_next_url(request))
-        form.add_error(
-            "code",
-            "That code is not right. Check the app shows the Safer Communities Hub "
-            "and enter its newest code",
-        )
+        else:
+            form.add_error(
+                "code",
+                "That code is not right. Check the app shows the Safer Communities Hub "
+                "and enter its newest code",
+            )
     return render(
         request,
         "accounts/second_factor_set_up.html",

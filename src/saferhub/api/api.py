@@ -8,6 +8,7 @@ from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from saferhub.api.auth import api_auth
+from saferhub.api.errors import InvalidInput
 from saferhub.api.schemas import (
     ErrorOut,
     MemberOut,
@@ -17,6 +18,7 @@ from saferhub.api.schemas import (
     PartnershipSummaryOut,
     ValidationErrorOut,
 )
+from saferhub.incidents.api import router as incidents_router
 from saferhub.partnerships.models import OrganisationKind, Partnership, User
 from saferhub.partnerships.selectors import (
     funded_posts_of_partnership,
@@ -42,6 +44,9 @@ api = NinjaAPI(
 
 NOT_FOUND = {404: ErrorOut, 401: ErrorOut}
 
+# The areas' own endpoints live with their apps.
+api.add_router("", incidents_router)
+
 
 @api.exception_handler(ValidationError)
 def validation_failed(request: HttpRequest, exc: ValidationError) -> HttpResponse:
@@ -52,6 +57,12 @@ def validation_failed(request: HttpRequest, exc: ValidationError) -> HttpRespons
     return api.create_response(
         request, {"message": "The request is not valid.", "errors": errors}, status=422
     )
+
+
+@api.exception_handler(InvalidInput)
+def input_refused(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
+    errors = [{"field": field, "message": message} for field, message in exc.errors.items()]
+    return api.create_response(request, {"message": exc.message, "errors": errors}, status=422)
 
 
 @api.exception_handler(AuthenticationError)

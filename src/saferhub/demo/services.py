@@ -11,6 +11,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from saferhub.accounts.second_factor import DEVICE_NAME, second_factor_required
+from saferhub.demo.incidents import demo_incidents_load, demo_now
 from saferhub.demo.partnership_files import demo_partnership_files, earlier_version
 from saferhub.partnerships.models import Partnership, User
 from saferhub.partnerships.partnership_file import validate_partnership_data
@@ -27,6 +28,7 @@ class DemoResult:
     partnerships: list[str]
     users: int
     changes: int
+    incidents: int = 0
 
 
 def demo_totp_secret() -> str:
@@ -67,8 +69,18 @@ def demo_load(*, size: str, seed: int, today: datetime.date) -> DemoResult:
                 name=DEVICE_NAME,
                 defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True},
             )
+    incidents = sum(
+        demo_incidents_load(
+            partnership=Partnership.objects.get(code=data["partnership"]["code"]),
+            size=size,
+            seed=seed,
+            now=demo_now(),
+        )
+        for data in files
+    )
     return DemoResult(
         partnerships=[data["partnership"]["code"] for data in files],
         users=len(usernames),
         changes=changes,
+        incidents=incidents,
     )

@@ -28,6 +28,8 @@ AREAS = [
         "Incidents",
         "Concerns and incidents recorded by partners, each shared under the protocols "
         "your organisation signed.",
+        url_name="incidents:list",
+        namespace="incidents",
     ),
     Area(
         "people",

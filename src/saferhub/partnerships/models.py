@@ -162,6 +162,9 @@ class Theme(models.Model):
 
     code = models.SlugField(max_length=60)
     name = models.CharField(max_length=100)
+    # The theme's bit in a record's theme mask (saferhub.partnerships.themes): the standard
+    # themes take the first bits, a partnership's extra themes the next ones.
+    bit = models.PositiveSmallIntegerField()
     # Empty for the standard themes every partnership has.
     partnership = models.ForeignKey(
         Partnership, null=True, blank=True, on_delete=models.CASCADE, related_name="extra_themes"
@@ -176,6 +179,13 @@ class Theme(models.Model):
                 name="standard_theme_code_unique",
             ),
             models.UniqueConstraint(fields=["partnership", "code"], name="extra_theme_code_unique"),
+            models.UniqueConstraint(
+                fields=["bit"],
+                condition=Q(partnership__isnull=True),
+                name="standard_theme_bit_unique",
+            ),
+            models.UniqueConstraint(fields=["partnership", "bit"], name="extra_theme_bit_unique"),
+            models.CheckConstraint(condition=Q(bit__lte=62), name="theme_bit_fits_a_mask"),
         ]
 
     def __str__(self) -> str:

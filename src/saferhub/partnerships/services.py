@@ -4,8 +4,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import Q
 
 from saferhub.partnerships.models import (
+    STANDARD_THEMES,
     FundedPost,
     Membership,
     Organisation,
@@ -16,6 +18,7 @@ from saferhub.partnerships.models import (
     User,
 )
 from saferhub.partnerships.partnership_file import PartnershipFile, PartnershipFileError
+from saferhub.partnerships.themes import LAST_BIT
 from saferhub.sharing.services import protocols_apply_from_file
 
 
@@ -59,6 +62,7 @@ def partnership_apply(*, document: PartnershipFile, dry_run: bool = False) -> Ch
     """
     changes = Changes()
     with transaction.atomic():
+        standard_themes_ensure()
         partnership = _apply_partnership(document, changes)
         _apply_themes(partnership, document, changes)
         organisations = _apply_organisations(partnership, document, changes)
@@ -88,14 +92,37 @@ def _apply_partnership(document: PartnershipFile, changes: Changes) -> Partnersh
     return partnership
 
 
+def standard_themes_ensure() -> None:
+    """The standard themes, with their fixed bits. A migration creates them; this puts them
+    back if a database was emptied by other means (a test flush, a partial restore)."""
+    for bit, (code, name) in enumerate(STANDARD_THEMES.items()):
+        Theme.objects.get_or_create(
+            partnership=None, code=code, defaults={"name": name, "bit": bit}
+        )
+
+
 def _apply_themes(partnership: Partnership, document: PartnershipFile, changes: Changes) -> None:
     # Extra themes are only ever added or renamed: records and older protocol versions may
     # carry a theme long after it leaves the file.
+    taken = set(
+        Theme.objects.filter(Q(partnership__isnull=True) | Q(partnership=partnership)).values_list(
+            "bit", flat=True
+        )
+    )
     for code, name in document.extra_themes().items():
         theme = Theme.objects.filter(partnership=partnership, code=code).first()
         if theme is None:
+            free = [bit for bit in range(LAST_BIT + 1) if bit not in taken]
+            if not free:
+                raise PartnershipFileError(
+                    [
+                        f"themes: no room for theme {code!r}: a partnership has at most "
+                        f"{LAST_BIT + 1 - len(STANDARD_THEMES)} extra themes"
+                    ]
+                )
             changes.add(f"+ theme {code}: {name}")
-            Theme.objects.create(partnership=partnership, code=code, name=name)
+            Theme.objects.create(partnership=partnership, code=code, name=name, bit=free[0])
+            taken.add(free[0])
         else:
             sync_fields(theme, {"name": name}, f"theme {code}", changes)
 

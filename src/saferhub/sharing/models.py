@@ -133,3 +133,46 @@ class Signatory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} signed {self.protocol}"
+
+
+class EmergencyReview(models.TextChoices):
+    PENDING = "pending", "Waiting for review"
+    APPROVED = "approved", "Approved"
+    FLAGGED = "flagged", "Flagged for follow-up"
+
+
+class EmergencyDisclosure(models.Model):
+    """A user's vital-interests access to records they could not otherwise see in full.
+
+    For now it concerns one incident (the record about the person at risk); the linked
+    person and place of later work widen it to every record about them.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_disclosures"
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.PROTECT, related_name="emergency_disclosures"
+    )
+    reason = models.TextField()
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    review = models.CharField(
+        max_length=10, choices=EmergencyReview.choices, default=EmergencyReview.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["user", "incident", "ends_at"], name="emergency_lookup")]
+
+    def __str__(self) -> str:
+        return f"Emergency disclosure {self.pk} by {self.user}"

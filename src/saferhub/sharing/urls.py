@@ -4,6 +4,8 @@ from saferhub.sharing import views
 
 app_name = "sharing"
 
+PROTOCOL = "partnerships/<slug:partnership_code>/protocols/<slug:protocol_code>/v<int:version>/"
+
 urlpatterns = [
     path(
         "partnerships/<slug:partnership_code>/protocols/",
@@ -11,8 +13,20 @@ urlpatterns = [
         name="protocols",
     ),
     path(
-        "partnerships/<slug:partnership_code>/protocols/<slug:protocol_code>/v<int:version>/",
-        views.protocol,
-        name="protocol",
+        "partnerships/<slug:partnership_code>/protocols/new/",
+        views.protocol_create,
+        name="protocol-create",
     ),
+    path(
+        "partnerships/<slug:partnership_code>/protocols/what-can-they-see/",
+        views.what_can_they_see,
+        name="what-can-they-see",
+    ),
+    path(PROTOCOL, views.protocol, name="protocol"),
+    path(PROTOCOL + "edit/", views.protocol_edit, name="protocol-edit"),
+    path(PROTOCOL + "sign/", views.protocol_sign, name="protocol-sign"),
+    path(PROTOCOL + "activate/", views.protocol_activate, name="protocol-activate"),
+    path(PROTOCOL + "suspend/", views.protocol_suspend, name="protocol-suspend"),
+    path(PROTOCOL + "reinstate/", views.protocol_reinstate, name="protocol-reinstate"),
+    path(PROTOCOL + "new-version/", views.protocol_new_version, name="protocol-new-version"),
 ]

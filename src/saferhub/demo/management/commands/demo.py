@@ -50,7 +50,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo loaded: partnerships {', '.join(result.partnerships)}; "
-                f"{result.users} users; {result.changes} changes made."
+                f"{result.users} users; {result.changes} changes made; "
+                f"{result.incidents} incidents added."
             )
         )
         self.stdout.write(

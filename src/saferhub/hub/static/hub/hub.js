@@ -8,9 +8,3 @@ function startComponents() {
 
 startComponents();
 document.addEventListener("htmx:after:swap", startComponents);
-
-// The partnership switcher works as a plain form; with JavaScript it switches on choice.
-const switcher = document.getElementById("switch-partnership");
-if (switcher) {
-  switcher.addEventListener("change", () => switcher.form.submit());
-}
