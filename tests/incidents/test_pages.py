@@ -221,3 +221,60 @@ def test_the_list_pages_through_fifty_at_a_time(staff):
     assert "page=2" in first
     second = client.get(LIST, {"page": "2"}).content.decode()
     assert "Page 2" in second and "page=3" not in second
+
+
+def _lead_of(organisation_code: str, fife):
+    from saferhub.partnerships.models import Organisation
+    from tests.conftest import add_user
+
+    return add_user(
+        f"dpl.{organisation_code}",
+        partnership=fife,
+        organisation=Organisation.objects.get(code=organisation_code),
+        roles=["data_protection_lead"],
+    )
+
+
+def test_the_owners_data_protection_lead_reviews_an_emergency_disclosure(staff, fife):
+    incident = record(staff["fife-council-asb"], themes=["asb"], relevant_partners=["kingdom-ha"])
+    client_for(staff["kingdom-ha"]).post(
+        f"{LIST}{incident.pk}/emergency/",
+        {"reason": "Tenant believed to be held in the flat by dealers tonight"},
+    )
+    lead = client_for(_lead_of("fife-council-asb", fife))
+    queue = lead.get("/partnerships/fife/emergency-disclosures/")
+    assert queue.status_code == 200
+    page = queue.content.decode()
+    assert "Tenant believed to be held in the flat by dealers tonight" in page
+    disclosure = EmergencyDisclosure.objects.get()
+    review = f"/partnerships/fife/emergency-disclosures/{disclosure.pk}/review/"
+    refused = lead.post(review, {"decision": "flag", "note": ""})
+    assert refused.status_code == 422
+    assert "Say why you are flagging it" in refused.content.decode()
+    assert (
+        lead.post(review, {"decision": "flag", "note": "Call the officer tomorrow"}).status_code
+        == 302
+    )
+    disclosure.refresh_from_db()
+    assert (disclosure.review, disclosure.review_note) == ("flagged", "Call the officer tomorrow")
+    assert AuditEvent.objects.filter(action="emergency_review").exists()
+    # Reviewed once only.
+    assert lead.post(review, {"decision": "approve"}).status_code == 404
+
+
+def test_another_organisations_lead_sees_nothing_to_review(staff, fife):
+    incident = record(staff["fife-council-asb"], themes=["asb"], relevant_partners=["kingdom-ha"])
+    client_for(staff["kingdom-ha"]).post(
+        f"{LIST}{incident.pk}/emergency/",
+        {"reason": "Tenant believed to be held in the flat by dealers tonight"},
+    )
+    police_lead = client_for(_lead_of("police-fife", fife))
+    page = police_lead.get("/partnerships/fife/emergency-disclosures/").content.decode()
+    assert "Nothing is waiting for review" in page
+    disclosure = EmergencyDisclosure.objects.get()
+    response = police_lead.post(
+        f"/partnerships/fife/emergency-disclosures/{disclosure.pk}/review/", {"decision": "approve"}
+    )
+    assert response.status_code == 404
+    practitioner = client_for(staff["fife-council-asb"])
+    assert practitioner.get("/partnerships/fife/emergency-disclosures/").status_code == 403

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from saferhub.partnerships.models import Organisation, Partnership, Theme, User
 from saferhub.sharing import engine
-from saferhub.sharing.models import Protocol, Purpose
+from saferhub.sharing.models import EmergencyDisclosure, EmergencyReview, Protocol, Purpose
 
 
 def protocol_of_partnership(*, partnership: Partnership, code: str, version: int) -> Protocol:
@@ -117,3 +117,16 @@ def sharing_between_organisations(
                 )
                 cells.append(SharingCell(theme, purpose, relevant_partner, access))
     return cells
+
+
+def emergency_disclosures_for_review(*, user: User, partnership: Partnership):
+    """Emergency disclosures of the records the user's organisation owns in a partnership:
+    waiting for review first, then the most recent reviewed ones."""
+    about_ours = EmergencyDisclosure.objects.filter(
+        incident__partnership=partnership, incident__owner_id=user.organisation_id
+    ).select_related("user", "user__organisation", "incident", "reviewed_by")
+    pending = list(about_ours.filter(review=EmergencyReview.PENDING).order_by("starts_at"))
+    reviewed = list(
+        about_ours.exclude(review=EmergencyReview.PENDING).order_by("-reviewed_at")[:50]
+    )
+    return pending, reviewed

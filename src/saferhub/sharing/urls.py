@@ -22,6 +22,16 @@ urlpatterns = [
         views.what_can_they_see,
         name="what-can-they-see",
     ),
+    path(
+        "partnerships/<slug:partnership_code>/emergency-disclosures/",
+        views.emergency_disclosures,
+        name="emergency-disclosures",
+    ),
+    path(
+        "partnerships/<slug:partnership_code>/emergency-disclosures/<int:disclosure_id>/review/",
+        views.emergency_disclosure_review,
+        name="emergency-disclosure-review",
+    ),
     path(PROTOCOL, views.protocol, name="protocol"),
     path(PROTOCOL + "edit/", views.protocol_edit, name="protocol-edit"),
     path(PROTOCOL + "sign/", views.protocol_sign, name="protocol-sign"),

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from saferhub.incidents import services as incident_services
 from saferhub.partnerships.decorators import partnership_member_required
 from saferhub.partnerships.models import Role
 from saferhub.partnerships.selectors import protocols_of_partnership
@@ -24,6 +25,7 @@ from saferhub.sharing.presenters import (
     signature_rows,
 )
 from saferhub.sharing.selectors import (
+    emergency_disclosures_for_review,
     protocol_of_partnership,
     sharing_between_organisations,
     versions_of_protocol,
@@ -282,3 +284,70 @@ def what_can_they_see(request: HttpRequest) -> HttpResponse:
             context["tables"] = sharing_tables(cells, reader=reader, owner=owner)
     status = 422 if form.is_bound and not form.is_valid() else 200
     return render(request, "sharing/what_can_they_see.html", context, status=status)
+
+
+def data_protection_lead_required(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """Members of the partnership without the data protection lead role are told so."""
+
+    @partnership_member_required
+    @wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if Role.DATA_PROTECTION_LEAD not in request.roles:
+            return render(request, "sharing/data_protection_leads_only.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+@data_protection_lead_required
+def emergency_disclosures(request: HttpRequest) -> HttpResponse:
+    """The review queue: emergency disclosures of the lead's organisation's records."""
+    pending, reviewed = emergency_disclosures_for_review(
+        user=request.user, partnership=request.partnership
+    )
+    return render(
+        request,
+        "sharing/emergency_disclosures.html",
+        {"pending": pending, "reviewed": reviewed},
+    )
+
+
+@require_POST
+@data_protection_lead_required
+def emergency_disclosure_review(request: HttpRequest, disclosure_id: int) -> HttpResponse:
+    pending, _ = emergency_disclosures_for_review(
+        user=request.user, partnership=request.partnership
+    )
+    disclosure = next((d for d in pending if d.pk == disclosure_id), None)
+    if disclosure is None:
+        raise Http404("No such emergency disclosure waiting for your review")
+    approve = request.POST.get("decision") == "approve"
+    try:
+        incident_services.emergency_disclosure_review(
+            user=request.user,
+            disclosure=disclosure,
+            approve=approve,
+            note=request.POST.get("note", ""),
+        )
+    except incident_services.EmergencyRefused as exc:
+        pending, reviewed = emergency_disclosures_for_review(
+            user=request.user, partnership=request.partnership
+        )
+        return render(
+            request,
+            "sharing/emergency_disclosures.html",
+            {
+                "pending": pending,
+                "reviewed": reviewed,
+                "error": str(exc),
+                "error_for": disclosure_id,
+            },
+            status=422,
+        )
+    messages.success(
+        request,
+        "Approved." if approve else "Flagged for follow-up. The note is kept with the disclosure.",
+    )
+    return redirect("sharing:emergency-disclosures", partnership_code=request.partnership.code)
