@@ -191,3 +191,26 @@ def test_a_missing_head_stops_further_writes(jo):
     raw_sql("DELETE FROM audit_auditchainhead")
     with pytest.raises(AuditChainHeadMissing):
         record(jo, disclosure(2))
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite's test database is one connection"
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_take_turns_and_keep_one_chain(jo):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def write(worker: int) -> None:
+        try:
+            for call in range(15):
+                record(jo, *[disclosure(worker * 1000 + call * 10 + i) for i in range(5)])
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(write, range(4)))
+    report = audit_chain_verify()
+    assert report.intact, report.in_words()
+    assert report.count == AuditEvent.objects.count() == 4 * 15 * 5

@@ -272,17 +272,18 @@ def _events_after(sequence: int, chunk_size: int) -> Iterator[tuple[dict[str, An
 
 def _locked_head() -> AuditChainHead:
     head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is not None:
-        return head
-    if AuditEvent.objects.exists():
+    if head is None:
+        # The first event ever (or the first after a flush). ignore_conflicts: another first
+        # writer may be inserting the head at this moment; then we wait for it and lock theirs.
+        AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    # Checked under the lock, so another writer's first events cannot be mistaken for this.
+    if head.count == 0 and AuditEvent.objects.exists():
         raise AuditChainHeadMissing(
             "The audit chain has events but its head is missing; nothing more can be recorded "
             "until it is investigated (saferhub audit verify)."
         )
-    # The first event ever (or the first after a flush). ignore_conflicts: a concurrent
-    # first writer may insert the head at the same moment; then we lock theirs.
-    AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
-    return AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
 
 
 def _next_sequence_numbers(how_many: int, *, after: int) -> list[int]:

@@ -136,7 +136,7 @@ class IncidentPage(Schema):
     results: list[IncidentOut]
 
 
-class ListQuery(Schema):
+class FilterQuery(Schema):
     partnership: str | None = None
     theme: str | None = None
     category: _choices(Category) | None = None  # type: ignore[valid-type]
@@ -144,19 +144,15 @@ class ListQuery(Schema):
     occurred_to: datetime.date | None = Field(None, alias="to")
     owner: str | None = None
     risk: _choices(Risk) | None = None  # type: ignore[valid-type]
+
+
+class ListQuery(FilterQuery):
     page: int = Field(1, ge=1)
     page_size: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
-class StatsQuery(Schema):
+class StatsQuery(FilterQuery):
     by: str = Field("theme", description=f"comma-separated: {', '.join(GROUPINGS)}")
-    partnership: str | None = None
-    theme: str | None = None
-    category: _choices(Category) | None = None  # type: ignore[valid-type]
-    occurred_from: datetime.date | None = Field(None, alias="from")
-    occurred_to: datetime.date | None = Field(None, alias="to")
-    owner: str | None = None
-    risk: _choices(Risk) | None = None  # type: ignore[valid-type]
 
 
 def _invalid(errors: dict[str, str]) -> InvalidInput:

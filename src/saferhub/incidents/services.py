@@ -13,7 +13,7 @@ from saferhub.incidents.selectors import access_of
 from saferhub.incidents.vocabulary import VulnerabilityFlag
 from saferhub.partnerships.models import Membership, Partnership, Role, RoleAssignment, User
 from saferhub.partnerships.themes import ThemeBook
-from saferhub.sharing.engine import EMERGENCY, PROTOCOL, Reader
+from saferhub.sharing.engine import EMERGENCY, PROTOCOL, Access, Reader, SharedUnder
 from saferhub.sharing.models import EmergencyDisclosure, EmergencyReview, Level
 from saferhub.sharing.redaction import incident_subject_keys
 
@@ -215,6 +215,23 @@ def incident_update(*, user: User, incident: Incident, changes: dict) -> Inciden
     return incident
 
 
+def _disclosure(incident: Incident, access: Access) -> Disclosure:
+    """The audit trail's account of showing an incident at a level, and why."""
+    basis = access.shared_under
+    by_protocol = basis is not None and basis.rule == PROTOCOL
+    return Disclosure(
+        record_type="incident",
+        record_id=incident.pk,
+        partnership_code=incident.partnership.code,
+        owner_code=incident.owner.code,
+        level=access.level,
+        basis=basis.rule if basis else "",
+        protocol_code=basis.protocol_code if by_protocol else "",
+        protocol_version=basis.protocol_version if by_protocol else None,
+        subjects=incident_subject_keys(incident),
+    )
+
+
 def disclosures_of(reader: Reader, incidents: Iterable[Incident]) -> list[Disclosure]:
     """What reading these incidents disclosed from other organisations (own records are not
     a disclosure)."""
@@ -226,22 +243,7 @@ def disclosures_of(reader: Reader, incidents: Iterable[Incident]) -> list[Disclo
             Level.DEPERSONALISED,
         ):
             continue
-        basis = access.shared_under
-        disclosures.append(
-            Disclosure(
-                record_type="incident",
-                record_id=incident.pk,
-                partnership_code=incident.partnership.code,
-                owner_code=incident.owner.code,
-                level=access.level,
-                basis=basis.rule if basis else "",
-                protocol_code=basis.protocol_code if basis and basis.rule == PROTOCOL else "",
-                protocol_version=basis.protocol_version
-                if basis and basis.rule == PROTOCOL
-                else None,
-                subjects=incident_subject_keys(incident),
-            )
-        )
+        disclosures.append(_disclosure(incident, access))
     return disclosures
 
 
@@ -287,17 +289,7 @@ def emergency_disclosure_create(
         actor=reader.user,
         action="emergency_disclosure",
         purpose=reader.purpose,
-        disclosures=[
-            Disclosure(
-                record_type="incident",
-                record_id=incident.pk,
-                partnership_code=incident.partnership.code,
-                owner_code=incident.owner.code,
-                level=Level.PERSONAL,
-                basis=EMERGENCY,
-                subjects=incident_subject_keys(incident),
-            )
-        ],
+        disclosures=[_disclosure(incident, Access(Level.PERSONAL, SharedUnder(EMERGENCY)))],
         detail={"reason": reason, "hours": hours, "disclosure": disclosure.pk},
     )
     return disclosure

@@ -108,15 +108,21 @@ def incident_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@partnership_member_required
-def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
-    reader = reader_for(request.user, Purpose.TASKING)
+def _incident_or_404(request: HttpRequest, reader, incident_id: int):
+    """The incident of this page's partnership, if the reader may see it; else 404."""
     try:
         incident, access = incident_visible_to(reader=reader, incident_id=incident_id)
     except Incident.DoesNotExist:
         raise Http404("No such incident") from None
     if incident.partnership_id != request.partnership.pk:
         raise Http404("No such incident")
+    return incident, access
+
+
+@partnership_member_required
+def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
+    reader = reader_for(request.user, Purpose.TASKING)
+    incident, access = _incident_or_404(request, reader, incident_id)
     incident_reads_record(reader=reader, incidents=[incident])
     return render(
         request,
@@ -173,12 +179,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
 def emergency_disclosure(request: HttpRequest, incident_id: int) -> HttpResponse:
     """Ask for the full record in an emergency (vital interests)."""
     reader = reader_for(request.user, Purpose.TASKING)
-    try:
-        incident, access = incident_visible_to(reader=reader, incident_id=incident_id)
-    except Incident.DoesNotExist:
-        raise Http404("No such incident") from None
-    if incident.partnership_id != request.partnership.pk:
-        raise Http404("No such incident")
+    incident, access = _incident_or_404(request, reader, incident_id)
     form = EmergencyDisclosureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

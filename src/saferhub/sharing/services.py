@@ -312,6 +312,19 @@ def protocol_sign(*, user: User, protocol: Protocol) -> Signatory:
     return signature
 
 
+def _require_status(protocol: Protocol, status: str, action: str) -> None:
+    """Refuse unless the protocol version is in `status` (only a draft can be activated...)."""
+    if protocol.status != status:
+        wanted = ProtocolStatus(status).label.lower()
+        article = "an" if wanted[0] in "aeiou" else "a"
+        noun = "" if status == ProtocolStatus.DRAFT else " protocol"
+        raise ProtocolError(
+            f"Version {protocol.version} of {protocol.code} is "
+            f"{protocol.get_status_display().lower()}: only {article} {wanted}{noun} can be "
+            f"{action}."
+        )
+
+
 def protocol_activate(*, user: User, protocol: Protocol) -> Protocol:
     """Bring a fully signed draft into force; it supersedes the older versions of its code."""
     from saferhub.partnerships.services import Changes
@@ -319,11 +332,7 @@ def protocol_activate(*, user: User, protocol: Protocol) -> Protocol:
     with transaction.atomic():
         protocol = _locked(protocol)
         _require_manager(user, protocol.partnership, "activate a protocol")
-        if protocol.status != ProtocolStatus.DRAFT:
-            raise ProtocolError(
-                f"Version {protocol.version} of {protocol.code} is "
-                f"{protocol.get_status_display().lower()}: only a draft can be activated."
-            )
+        _require_status(protocol, ProtocolStatus.DRAFT, "activated")
         unsigned = sorted(
             s.organisation.name
             for s in protocol.signings.select_related("organisation")
@@ -363,12 +372,7 @@ def protocol_suspend(*, user: User, protocol: Protocol, reason: str) -> Protocol
         _require_manager(user, protocol.partnership, "suspend a protocol")
         if not reason:
             raise ProtocolError("Enter the reason for suspending the protocol", field="reason")
-        if protocol.status != ProtocolStatus.ACTIVE:
-            raise ProtocolError(
-                f"Version {protocol.version} of {protocol.code} is "
-                f"{protocol.get_status_display().lower()}: only an active protocol can be "
-                "suspended."
-            )
+        _require_status(protocol, ProtocolStatus.ACTIVE, "suspended")
         protocol.status = ProtocolStatus.SUSPENDED
         protocol.save(update_fields=["status", "updated_at"])
         _audit(user, "protocol_suspended", protocol, reason=reason)
@@ -380,12 +384,7 @@ def protocol_reinstate(*, user: User, protocol: Protocol) -> Protocol:
     with transaction.atomic():
         protocol = _locked(protocol)
         _require_manager(user, protocol.partnership, "reinstate a protocol")
-        if protocol.status != ProtocolStatus.SUSPENDED:
-            raise ProtocolError(
-                f"Version {protocol.version} of {protocol.code} is "
-                f"{protocol.get_status_display().lower()}: only a suspended protocol can be "
-                "reinstated."
-            )
+        _require_status(protocol, ProtocolStatus.SUSPENDED, "reinstated")
         protocol.status = ProtocolStatus.ACTIVE
         protocol.save(update_fields=["status", "updated_at"])
         _audit(user, "protocol_reinstated", protocol)
