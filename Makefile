@@ -52,8 +52,9 @@ format: install
 test: assets chromium lint
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
+# Benchmarks run on PostgreSQL (the 1,000,000-incident list needs it); override DATABASE_URL.
 bench: assets
-	$(BIN)/python bench/run.py
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/saferhub_bench} $(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache

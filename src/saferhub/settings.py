@@ -138,6 +138,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file too, not memory: threads then share one database the way web workers
+    # do, each with its own connection and SQLite's own locking. One file per test run.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-saferhub-{os.getpid()}.sqlite3")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The sharing rules make list queries look costly to the planner, which then spends
     # far longer compiling them (JIT) than running them; these are short OLTP queries.

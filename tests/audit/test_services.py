@@ -193,9 +193,6 @@ def test_a_missing_head_stops_further_writes(jo):
         record(jo, disclosure(2))
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite's test database is one connection"
-)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_take_turns_and_keep_one_chain(jo):
     from concurrent.futures import ThreadPoolExecutor

@@ -165,3 +165,21 @@ def test_health_is_reachable_over_plain_http_when_https_is_enforced(client, db, 
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/health/").status_code == 200
     assert client.get("/accounts/login/").status_code == 301
+
+
+def test_the_audit_area_is_for_auditors_and_data_protection_leads(fife, practitioner):
+    from saferhub.partnerships.models import Organisation
+    from tests.conftest import add_user
+
+    auditor = add_user(
+        "auditor.fife",
+        partnership=fife,
+        organisation=Organisation.objects.get(code="fife-council-asb"),
+        roles=["auditor"],
+    )
+    client = Client()
+    log_in(client, auditor)
+    assert ">Audit</a>" in page_of(client, "/partnerships/fife/")
+    jo = Client()
+    log_in(jo, practitioner)
+    assert ">Audit</a>" not in page_of(jo, "/partnerships/fife/")

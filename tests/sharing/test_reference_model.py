@@ -698,9 +698,36 @@ def _quiet_not_found(caplog):
     caplog.set_level(logging.ERROR, logger="django.request")
 
 
+# Every rule must decide some of the cases of a run, or the run proves little.
+OUTCOMES_EXPECTED = {
+    "personal by owner",
+    "personal by emergency",
+    "personal by relevant_partner",
+    "personal by protocol",
+    "depersonalised by protocol",
+    "aggregate by protocol",
+    "aggregate by owner",  # a manager and their own organisation's records
+    "none by nothing",
+    "stats count shown",
+    "stats count suppressed",
+}
+
+
+def tally(world: World, built: Built, outcomes: Counter) -> None:
+    """Which rule decided each (user, incident) for tasking, and how the stats came out."""
+    for u in range(len(world.users)):
+        for i in range(len(world.incidents)):
+            level, under = reference_level(world, u, i, "tasking", built.today, built.now)
+            basis = "protocol" if isinstance(under, dict) else under or "nothing"
+            outcomes[f"{level} by {basis}"] += 1
+        for n in reference_theme_counts(world, u, built.today, built.now).values():
+            outcomes["stats count shown" if n >= SUPPRESS_BELOW else "stats count suppressed"] += 1
+
+
 @pytest.mark.django_db
 def test_every_surface_agrees_with_the_reference_model():
     cases: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
 
     @settings(
         max_examples=EXAMPLES,
@@ -711,13 +738,17 @@ def test_every_surface_agrees_with_the_reference_model():
     @given(world=worlds())
     def agrees(world: World) -> None:
         with transaction.atomic():
-            check_world(world, cases)
+            built = check_world(world, cases)
+            tally(world, built, outcomes)
             transaction.set_rollback(True)
 
     agrees()
     total = sum(cases.values())
     print(f"\nreference model: {total} cases compared: {dict(sorted(cases.items()))}")
+    print(f"decided by: {dict(sorted(outcomes.items()))}")
     assert total >= MIN_CASES, f"only {total} cases compared: {dict(cases)}"
+    missing = OUTCOMES_EXPECTED - set(outcomes)
+    assert not missing, f"never decided by: {missing}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ class Area:
     url_name: str = ""
     # Every page of this URL namespace belongs to the area (a protocol's page, say).
     namespace: str = ""
-    admin_only: bool = False
+    # Shown only to holders of one of these roles (everyone when empty).
+    for_roles: frozenset[str] = frozenset()
 
 
 AREAS = [
@@ -75,7 +76,15 @@ AREAS = [
         url_name="sharing:protocols",
         namespace="sharing",
     ),
-    Area("admin", "Admin", "Django's administration site.", admin_only=True),
+    Area(
+        "audit",
+        "Audit",
+        "Who saw what, when and why; disclosure histories for subject access requests.",
+        url_name="audit:search",
+        namespace="audit",
+        for_roles=frozenset({"auditor", "data_protection_lead"}),
+    ),
+    Area("admin", "Admin", "Django's administration site.", for_roles=frozenset({"admin"})),
 ]
 
 AREAS_BY_SLUG = {area.slug: area for area in AREAS}

@@ -4,7 +4,6 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from saferhub.hub.areas import AREAS
-from saferhub.partnerships.models import Role
 from saferhub.partnerships.selectors import partnerships_of_user
 
 
@@ -17,9 +16,9 @@ def hub(request: HttpRequest) -> dict:
     current_area = match.kwargs.get("area") if match else None
     navigation = []
     for area in AREAS:
-        if area.admin_only:
-            if Role.ADMIN not in request.roles:
-                continue
+        if area.for_roles and not area.for_roles & request.roles:
+            continue
+        if area.slug == "admin":
             url = reverse("admin:index")
         elif area.url_name:
             url = reverse(area.url_name, kwargs={"partnership_code": partnership.code})

@@ -27,7 +27,7 @@ def start(request: HttpRequest) -> HttpResponse:
 def area(request: HttpRequest, area: str) -> HttpResponse:
     """An area of the workspace that is still to be built says so, and what it will hold."""
     found = AREAS_BY_SLUG.get(area)
-    if found is None or found.url_name or found.admin_only:
+    if found is None or found.url_name or found.for_roles:
         raise Http404("No such area")
     return render(request, "hub/area.html", {"area": found})
 
