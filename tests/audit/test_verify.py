@@ -167,15 +167,9 @@ def test_it_detects_an_event_added_after_the_head(chain):
 
 
 def test_a_gap_in_sequence_numbers_is_not_tampering(chain, jo):
-    if connection.vendor == "postgresql":
-        # As a rolled-back transaction leaves them.
-        raw_sql(
-            "SELECT nextval(pg_get_serial_sequence('audit_auditevent', 'sequence')) "
-            "FROM generate_series(1, 5)"
-        )
-    else:
-        lift_append_only()
-        raw_sql("UPDATE audit_auditchainhead SET last_sequence = last_sequence + 5")
+    # As a restore from an older numbering might leave them.
+    lift_append_only()
+    raw_sql("UPDATE audit_auditchainhead SET last_sequence = last_sequence + 5")
     [after_gap] = record(jo, disclosure(11))
     assert after_gap.sequence == chain[-1].sequence + 6
     assert verify().startswith("Audit chain intact: 11 events")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from saferhub.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent, AuditSubject
@@ -287,24 +287,8 @@ def _locked_head() -> AuditChainHead:
 
 
 def _next_sequence_numbers(how_many: int, *, after: int) -> list[int]:
-    if connection.vendor == "postgresql":
-        # Take the numbers from the column's own sequence, so that it stays in step. They are
-        # taken under the head's lock, so they rise in the order events join the chain.
-        table = AuditEvent._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'sequence')) "
-                "FROM generate_series(1, %s)",
-                [table, how_many],
-            )
-            numbers = sorted(row[0] for row in cursor.fetchall())
-        if numbers[0] <= after:
-            raise RuntimeError(
-                f"The audit event sequence is behind the chain (at {numbers[0]}, chain at "
-                f"{after}); it has been reset."
-            )
-        return numbers
-    # SQLite takes one writer at a time, so the head's number is the last one used.
+    # Writers take turns on the head's lock (and SQLite takes one writer at a time anyway),
+    # so the head's number is the last one used; the events carry their numbers explicitly.
     return list(range(after + 1, after + 1 + how_many))
 
 
