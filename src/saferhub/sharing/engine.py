@@ -39,7 +39,6 @@ from saferhub.sharing.models import (
 )
 
 RANK = {Level.NONE: 0, Level.AGGREGATE: 1, Level.DEPERSONALISED: 2, Level.PERSONAL: 3}
-LEVEL_OF_RANK = {rank: level for level, rank in RANK.items()}
 
 OWNER = "owner"
 RELEVANT_PARTNER = "relevant_partner"

@@ -4,11 +4,11 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from pydantic import ValidationError
 
 from saferhub.partnerships.models import Organisation, Partnership, Role, Theme, User
+from saferhub.partnerships.themes import ThemeBook
 from saferhub.sharing.models import Protocol, ProtocolStatus, Purpose, Signatory
 
 if TYPE_CHECKING:
@@ -20,8 +20,7 @@ SIGNED_VIA_PARTNERSHIP_FILE = "partnership file"
 
 def themes_of_partnership(partnership: Partnership) -> dict[str, Theme]:
     """Every theme a partnership can use: the standard list and its own extras, by code."""
-    themes = Theme.objects.filter(Q(partnership__isnull=True) | Q(partnership=partnership))
-    return {theme.code: theme for theme in themes}
+    return ThemeBook.of(partnership).by_code
 
 
 def protocols_apply_from_file(
