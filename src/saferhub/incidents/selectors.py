@@ -180,8 +180,7 @@ def incident_counts(
 
 
 def _plain(value):
-    if isinstance(value, datetime.datetime):
-        return value.strftime("%Y-%m")
+    """A month as YYYY-MM (a datetime is also a date); anything else as it is."""
     if isinstance(value, datetime.date):
         return value.strftime("%Y-%m")
     return value
