@@ -24,6 +24,21 @@ HUB_COMMANDS = [
         ],
     ),
     (
+        "Reference data (docs/reference-data.md)",
+        [
+            ("geography import-simd FILE", "Load the SIMD ranks table (CSV or XLSX)"),
+            (
+                "geography import-boundaries FILE",
+                "Load data zone boundaries (GeoJSON or shapefile, either grid)",
+            ),
+            ("geography import-postcodes FILE", "Load the postcode to data zone lookup (CSV)"),
+            (
+                "geography resolve --postcode X",
+                "Show the data zone and SIMD rank of a postcode or point",
+            ),
+        ],
+    ),
+    (
         "Running the hub",
         [
             ("serve [--port N]", "Serve the hub with a production-grade web server (gunicorn)"),

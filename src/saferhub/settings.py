@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "saferhub.sharing",
     "saferhub.audit",
     "saferhub.incidents",
+    "saferhub.geography",
     "saferhub.accounts",
     "saferhub.api",
     "saferhub.demo",
