@@ -36,6 +36,17 @@ class Incident(models.Model):
         Organisation, through="RelevantPartner", related_name="relevant_incidents"
     )
     restricted = models.BooleanField(default=False)
+    # Where it happened, as the owner holds the place (saferhub.places); the address,
+    # postcode and data zone above are what was recorded at the time.
+    place_record = models.ForeignKey(
+        "places.PlaceRecord",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+    # A hash of what an import last wrote, so that re-importing an unchanged row is a no-op.
+    import_fingerprint = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -94,9 +105,37 @@ class IncidentPerson(models.Model):
     family_name = models.CharField(max_length=100, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
     sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    # The owner's record of this person (saferhub.people); the names above are as recorded
+    # at the time of the incident.
+    person_record = models.ForeignKey(
+        "people.PersonRecord",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incident_links",
+    )
 
     class Meta:
         ordering = ["pk"]
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} in incident {self.incident_id}"
+
+
+class IncidentRevision(models.Model):
+    """What an incident said before a change: an import or an edit keeps its history."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="revisions")
+    before = models.JSONField()
+    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # "web", "api" or "import run N".
+    changed_through = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Revision of incident {self.incident_id}"

@@ -38,7 +38,8 @@ class IncidentFilters:
     risk: str | None = None
 
 
-def _visible(reader: Reader, at_least: str) -> QuerySet[Incident]:
+def incidents_at_least(reader: Reader, at_least: str) -> QuerySet[Incident]:
+    """Every incident the reader may see at `at_least` or above, unordered (one filter)."""
     return Incident.objects.filter(visibility_filter(reader, INCIDENT_SHAPE, at_least))
 
 
@@ -77,7 +78,7 @@ def incidents_visible_to(
 ) -> QuerySet[Incident]:
     """Incidents the reader may see in a list (depersonalised or personal), newest first.
     One query, filtered in the database; `access_of` then says how each may be shown."""
-    queryset = _filtered(_visible(reader, Level.DEPERSONALISED), filters, reader)
+    queryset = _filtered(incidents_at_least(reader, Level.DEPERSONALISED), filters, reader)
     return queryset.select_related("partnership", "owner").order_by("-occurred_at", "-id")
 
 
@@ -142,7 +143,7 @@ def incident_counts(
     unknown = [group for group in by if group not in GROUPINGS]
     if unknown:
         raise ValueError(f"cannot group by {', '.join(unknown)}")
-    visible = _filtered(_visible(reader, Level.AGGREGATE), filters, reader)
+    visible = _filtered(incidents_at_least(reader, Level.AGGREGATE), filters, reader)
     fields = {
         "category": "category",
         "owner": "owner__code",
