@@ -266,7 +266,9 @@ def incident_change(request: HttpRequest, incident_id: int, payload: IncidentPat
         changes["people"] = [PersonInput(**p) for p in changes["people"]]
     try:
         with transaction.atomic():
-            incident_update(user=request.user, incident=incident, changes=changes)
+            incident_update(
+                user=request.user, incident=incident, changes=changes, changed_through="api"
+            )
     except PermissionError as exc:
         raise HttpError(403, str(exc)) from None
     except IncidentInvalid as exc:

@@ -8,11 +8,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from saferhub.audit.services import Disclosure, audit_record
-from saferhub.incidents.models import Incident, IncidentPerson, RelevantPartner
+from saferhub.incidents.models import Incident, IncidentPerson, IncidentRevision, RelevantPartner
 from saferhub.incidents.selectors import access_of
 from saferhub.incidents.vocabulary import VulnerabilityFlag
 from saferhub.partnerships.models import Membership, Partnership, Role, RoleAssignment, User
 from saferhub.partnerships.themes import ThemeBook
+from saferhub.people.models import PersonRecord
+from saferhub.places.models import PlaceRecord
 from saferhub.sharing.engine import EMERGENCY, PROTOCOL, Access, Reader, SharedUnder
 from saferhub.sharing.models import EmergencyDisclosure, EmergencyReview, Level
 from saferhub.sharing.redaction import incident_subject_keys
@@ -35,6 +37,8 @@ class PersonInput:
     family_name: str = ""
     date_of_birth: datetime.date | None = None
     sex: str = "unknown"
+    # The owner's record of this person (saferhub.people), when one was picked or made.
+    person_record_id: int | None = None
 
 
 @dataclass
@@ -50,6 +54,8 @@ class IncidentInput:
     address: str = ""
     postcode: str = ""
     data_zone: str = ""
+    # The owner's record of the place (saferhub.places), when one was picked or made.
+    place_record_id: int | None = None
     people: list[PersonInput] = field(default_factory=list)
     vulnerability_flags: list[str] = field(default_factory=list)
     narrative: str = ""
@@ -92,6 +98,7 @@ def _check(partnership: Partnership, owner_id: int, data: IncidentInput, exclude
     for index, person in enumerate(data.people):
         if person.date_of_birth and person.date_of_birth > timezone.localdate():
             errors[f"people[{index}].date_of_birth"] = "The date of birth cannot be in the future"
+    errors.update(_records_not_owned(owner_id, data))
     if data.source_ref:
         clash = Incident.objects.filter(owner_id=owner_id, source_ref=data.source_ref)
         if exclude_pk:
@@ -105,6 +112,31 @@ def _check(partnership: Partnership, owner_id: int, data: IncidentInput, exclude
         [members[c] for c in dict.fromkeys(data.relevant_partners)],
         reported,
     )
+
+
+def _records_not_owned(owner_id: int, data: IncidentInput) -> dict[str, str]:
+    """An incident may point only at its owner's own person and place records: pointing at a
+    partner's record would show it to everyone who may see the incident."""
+    errors = {}
+    person_ids = {p.person_record_id for p in data.people if p.person_record_id}
+    owned = set(
+        PersonRecord.objects.filter(pk__in=person_ids, organisation_id=owner_id).values_list(
+            "pk", flat=True
+        )
+    )
+    for index, person in enumerate(data.people):
+        if person.person_record_id and person.person_record_id not in owned:
+            errors[f"people[{index}].person_record"] = (
+                "Choose a person from your own organisation's records"
+            )
+    if (
+        data.place_record_id
+        and not PlaceRecord.objects.filter(
+            pk=data.place_record_id, organisation_id=owner_id
+        ).exists()
+    ):
+        errors["place_record"] = "Choose a place from your own organisation's records"
+    return errors
 
 
 def _duplicate_reference(reference: str | None) -> str:
@@ -134,6 +166,7 @@ def incident_create(*, user: User, partnership: Partnership, data: IncidentInput
             narrative=data.narrative,
             risk=data.risk,
             restricted=data.restricted,
+            place_record_id=data.place_record_id,
         )
     except IntegrityError:
         # Another request took the same reference between the check and the insert.
@@ -154,13 +187,57 @@ def _store_links(incident: Incident, partners, people: list[PersonInput]) -> Non
             family_name=p.family_name,
             date_of_birth=p.date_of_birth,
             sex=p.sex,
+            person_record_id=p.person_record_id,
         )
         for p in people
     )
 
 
+REVISED_FIELDS = (
+    "source_ref",
+    "category",
+    "theme_mask",
+    "occurred_at",
+    "reported_at",
+    "address",
+    "postcode",
+    "data_zone",
+    "place_record_id",
+    "vulnerability_flags",
+    "narrative",
+    "risk",
+    "restricted",
+)
+
+
+def incident_snapshot(incident: Incident) -> dict:
+    """The incident's own fields as JSON, with its people and partners: what a revision keeps."""
+    snapshot = {
+        name: value.isoformat() if isinstance(value, datetime.datetime) else value
+        for name in REVISED_FIELDS
+        for value in [getattr(incident, name)]
+    }
+    snapshot["people"] = [
+        {
+            "role": p.role,
+            "given_name": p.given_name,
+            "family_name": p.family_name,
+            "date_of_birth": p.date_of_birth.isoformat() if p.date_of_birth else None,
+            "sex": p.sex,
+            "person_record_id": p.person_record_id,
+        }
+        for p in incident.people.order_by("pk")
+    ]
+    snapshot["relevant_partners"] = sorted(
+        incident.relevant_partners.values_list("code", flat=True)
+    )
+    return snapshot
+
+
 @transaction.atomic
-def incident_update(*, user: User, incident: Incident, changes: dict) -> Incident:
+def incident_update(
+    *, user: User, incident: Incident, changes: dict, changed_through: str = "web"
+) -> Incident:
     """Change fields of an incident the user's organisation owns (PermissionError if not).
 
     `changes` holds IncidentInput field names; lists (themes, people, relevant partners)
@@ -178,8 +255,11 @@ def incident_update(*, user: User, incident: Incident, changes: dict) -> Inciden
         address=incident.address,
         postcode=incident.postcode,
         data_zone=incident.data_zone,
+        place_record_id=incident.place_record_id,
         people=[
-            PersonInput(p.role, p.given_name, p.family_name, p.date_of_birth, p.sex)
+            PersonInput(
+                p.role, p.given_name, p.family_name, p.date_of_birth, p.sex, p.person_record_id
+            )
             for p in incident.people.all()
         ],
         vulnerability_flags=list(incident.vulnerability_flags),
@@ -192,6 +272,7 @@ def incident_update(*, user: User, incident: Incident, changes: dict) -> Inciden
     theme_mask, partners, reported = _check(
         incident.partnership, incident.owner_id, current, exclude_pk=incident.pk
     )
+    before = incident_snapshot(incident)
     for name in (
         "category",
         "occurred_at",
@@ -199,6 +280,7 @@ def incident_update(*, user: User, incident: Incident, changes: dict) -> Inciden
         "address",
         "postcode",
         "data_zone",
+        "place_record_id",
         "vulnerability_flags",
         "narrative",
         "restricted",
@@ -212,6 +294,10 @@ def incident_update(*, user: User, incident: Incident, changes: dict) -> Inciden
     incident.relevant_partner_links.all().delete()
     incident.people.all().delete()
     _store_links(incident, partners, current.people)
+    if incident_snapshot(incident) != before:
+        IncidentRevision.objects.create(
+            incident=incident, before=before, changed_by=user, changed_through=changed_through
+        )
     return incident
 
 
