@@ -6,6 +6,8 @@ urlpatterns = [
     path("", include("saferhub.partnerships.urls")),
     path("", include("saferhub.sharing.urls")),
     path("", include("saferhub.incidents.urls")),
+    path("", include("saferhub.people.urls")),
+    path("", include("saferhub.places.urls")),
     path("", include("saferhub.api.urls")),
     path("accounts/", include("saferhub.accounts.urls")),
     path("admin/", admin.site.urls),

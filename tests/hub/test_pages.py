@@ -77,9 +77,9 @@ def test_the_side_navigation_names_every_area(jo):
 
 
 def test_an_area_still_to_come_says_so(jo):
-    page = page_of(jo, "/partnerships/fife/people/")
+    page = page_of(jo, "/partnerships/fife/briefing/")
     assert "This part of the hub is not available yet" in page
-    assert 'aria-current="page">People</a>' in page
+    assert 'aria-current="page">Briefing</a>' in page
     assert jo.get("/partnerships/fife/nonsense/").status_code == 404
 
 

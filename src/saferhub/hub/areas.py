@@ -36,11 +36,15 @@ AREAS = [
         "people",
         "People",
         "The people partners hold records about, linked across organisations.",
+        url_name="people:search",
+        namespace="people",
     ),
     Area(
         "places",
         "Places",
         "Addresses and locations, each resolved to its data zone and deprivation rank.",
+        url_name="places:search",
+        namespace="places",
     ),
     Area(
         "referrals",

@@ -46,6 +46,13 @@ class IncidentForm(forms.Form):
         max_length=100,
         help_text="The number in your own system, such as an occurrence number",
     )
+    place_find = forms.CharField(
+        label="Find a place your organisation holds",
+        required=False,
+        max_length=200,
+        help_text="Type part of the address or the postcode, then choose it below",
+    )
+    place_record = forms.IntegerField(label="Place", required=False, min_value=1)
     address = forms.CharField(label="Address (optional)", required=False, max_length=300)
     postcode = forms.CharField(label="Postcode (optional)", required=False, max_length=10)
     data_zone = forms.CharField(
@@ -85,6 +92,16 @@ class IncidentForm(forms.Form):
 
 class PersonForm(forms.Form):
     role = forms.ChoiceField(choices=[("", "Not used"), *PersonRole.choices], required=False)
+    find = forms.CharField(
+        label="Find someone your organisation holds",
+        required=False,
+        max_length=200,
+        help_text="Type a name, then choose them below; or fill in the details to add someone new",
+    )
+    person_record = forms.IntegerField(label="Person", required=False, min_value=1)
+    is_new = forms.BooleanField(
+        label="This is someone new, not one of the people listed", required=False
+    )
     given_name = forms.CharField(label="Given name", required=False, max_length=100)
     family_name = forms.CharField(label="Family name", required=False, max_length=100)
     date_of_birth = forms.DateField(
@@ -98,7 +115,12 @@ class PersonForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        named = data.get("given_name") or data.get("family_name") or data.get("date_of_birth")
+        named = (
+            data.get("given_name")
+            or data.get("family_name")
+            or data.get("date_of_birth")
+            or data.get("person_record")
+        )
         if named and not data.get("role"):
             self.add_error("role", "Choose how this person was involved")
         born = data.get("date_of_birth")

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -9,6 +8,11 @@ from saferhub.incidents.forms import (
     IncidentFilterForm,
     IncidentForm,
     PersonFormSet,
+)
+from saferhub.incidents.intake import (
+    incident_record_with_records,
+    intake_choices,
+    people_who_look_known,
 )
 from saferhub.incidents.models import Incident
 from saferhub.incidents.presenters import (
@@ -31,7 +35,6 @@ from saferhub.incidents.services import (
     IncidentInvalid,
     PersonInput,
     emergency_disclosure_create,
-    incident_create,
     incident_reads_record,
 )
 from saferhub.partnerships.decorators import partnership_member_required
@@ -137,42 +140,79 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @partnership_member_required
 def incident_new(request: HttpRequest) -> HttpResponse:
+    """Record an incident. The people and the place are picked from the organisation's own
+    records (find-as-you-type with htmx, or the Find buttons without JavaScript) or added as
+    new records; adding someone who looks already known asks the user first."""
     partnership = request.partnership
+    reader = reader_for(request.user, Purpose.TASKING)
     form = IncidentForm(request.POST or None, partnership=partnership)
     people = PersonFormSet(request.POST or None, prefix="people")
-    if request.method == "POST" and form.is_valid() and people.is_valid():
-        data = IncidentInput(
-            **{k: v for k, v in form.cleaned_data.items()},
-            people=[
-                PersonInput(
-                    role=p["role"],
-                    given_name=p["given_name"],
-                    family_name=p["family_name"],
-                    date_of_birth=p["date_of_birth"],
-                    sex=p["sex"] or "unknown",
+    finding = request.method == "POST" and "find" in request.POST
+    known: dict[int, list] = {}
+    if request.method == "POST" and not finding and form.is_valid() and people.is_valid():
+        data = _incident_input(form.cleaned_data, people.cleaned_data)
+        confirmed = {i for i, p in enumerate(_people_named(people.cleaned_data)) if p.get("is_new")}
+        known = people_who_look_known(reader=reader, data=data, confirmed_new=confirmed)
+        if not known:
+            try:
+                incident = incident_record_with_records(
+                    user=request.user, partnership=partnership, data=data
                 )
-                for p in people.cleaned_data
-                if p and p.get("role")
-            ],
-        )
-        try:
-            with transaction.atomic():
-                incident = incident_create(user=request.user, partnership=partnership, data=data)
-        except IncidentInvalid as exc:
-            for field, message in exc.errors.items():
-                form.add_error(field if field in form.fields else None, message)
-        else:
-            messages.success(request, "The incident is recorded.")
-            return redirect(
-                "incidents:detail", partnership_code=partnership.code, incident_id=incident.pk
-            )
-    invalid = request.method == "POST"
+            except IncidentInvalid as exc:
+                _show_errors(form, people, exc.errors)
+            else:
+                messages.success(request, "The incident is recorded.")
+                return redirect(
+                    "incidents:detail", partnership_code=partnership.code, incident_id=incident.pk
+                )
+    if finding:
+        # Finding records is not submitting: the form is shown again without complaints.
+        form.is_valid(), people.is_valid()
+        form.errors.clear()
+        for person in people:
+            person.errors.clear()
+    intake_choices(reader, form, people, known)
     return render(
         request,
         "incidents/new.html",
         {"form": form, "people": people},
-        status=422 if invalid else 200,
+        status=422 if request.method == "POST" and not finding else 200,
     )
+
+
+def _people_named(people: list[dict]) -> list[dict]:
+    return [p for p in people if p and p.get("role")]
+
+
+def _incident_input(incident: dict, people: list[dict]) -> IncidentInput:
+    fields = {k: v for k, v in incident.items() if k not in ("place_find", "place_record")}
+    return IncidentInput(
+        **fields,
+        place_record_id=incident.get("place_record"),
+        people=[
+            PersonInput(
+                role=p["role"],
+                given_name=p["given_name"],
+                family_name=p["family_name"],
+                date_of_birth=p["date_of_birth"],
+                sex=p["sex"] or "unknown",
+                person_record_id=p.get("person_record"),
+            )
+            for p in _people_named(people)
+        ],
+    )
+
+
+def _show_errors(form, people, errors: dict[str, str]) -> None:
+    """Put the service's errors on the fields they name ("people[1].person_record")."""
+    named = [f for f in people if f.cleaned_data and f.cleaned_data.get("role")]
+    for field, message in errors.items():
+        if field.startswith("people["):
+            index, _, name = field[len("people[") :].partition("].")
+            person = named[int(index)]
+            person.add_error(name if name in person.fields else None, message)
+        else:
+            form.add_error(field if field in form.fields else None, message)
 
 
 @partnership_member_required

@@ -44,6 +44,9 @@ class PersonRecord(models.Model):
     # (saferhub.people.identifiers.name_key): lower case, no accents or punctuation.
     given_key = models.CharField(max_length=100, blank=True)
     family_key = models.CharField(max_length=100, blank=True)
+    # The other names folded the same way, each whole and word by word, between spaces
+    # (" jonnyobrien jonny obrien "), so that a search can match a prefix of any of them.
+    other_keys = models.TextField(blank=True)
     # A hash of what an import last wrote, so that re-importing an unchanged row is a no-op.
     import_fingerprint = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -47,6 +47,8 @@ def incident_as_seen(incident: Any, access: Access) -> dict[str, Any]:
             "pseudonym": pseudonym(person_subject_key(partnership_code, person)),
             "age_band": age_band(person.date_of_birth, on),
             "sex": person.sex,
+            # The owner's record of the person: its page applies the same rules again.
+            "record_id": person.person_record_id,
         }
         if personal:
             seen.update(
@@ -67,6 +69,8 @@ def incident_as_seen(incident: Any, access: Access) -> dict[str, Any]:
         )
     else:
         place = {"data_zone": incident.data_zone} if incident.data_zone else None
+    if incident.place_record_id:
+        place = {**(place or {}), "record_id": incident.place_record_id}
     seen_incident = {
         "id": incident.pk,
         "partnership": partnership_code,
