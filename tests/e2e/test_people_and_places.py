@@ -1,6 +1,7 @@
 """Picking a held person as you type, and a person and place as owner and partner see them."""
 
 import datetime
+import re
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -115,6 +116,7 @@ def test_a_partner_sees_a_person_and_place_only_as_the_protocol_allows(page: Pag
     # but opens the person and place from the incident, seeing neither name nor address
     page.goto(f"/partnerships/fife/people/{person.pk}/")
     assert_accessible(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Person \w{4}-\w{4}$"))
     expect(page.get_by_text("Margaret")).to_have_count(0)
     expect(page.get_by_text("1948")).to_have_count(0)
     page.goto(f"/partnerships/fife/places/{place.pk}/")
