@@ -8,6 +8,8 @@ from django.test import Client
 
 from saferhub.api.services import token_create
 from saferhub.incidents.models import Incident, IncidentPerson
+from saferhub.people.models import PersonRecord
+from saferhub.places.models import PlaceRecord
 from saferhub.sharing.models import Protocol
 from tests.incidents.conftest import record
 
@@ -314,3 +316,35 @@ def test_large_lists_count_up_to_a_limit_and_say_so(staff, monkeypatch):
     body = client.get("/api/v1/incidents", {"page_size": 2}).json()
     assert (body["count"], body["count_exact"]) == (3, False)
     assert body["next"] is not None
+
+
+def test_a_partner_system_points_an_incident_at_its_own_records_by_reference(staff):
+    council = staff["fife-council-asb"]
+    person = PersonRecord.objects.create(
+        organisation_id=council.organisation_id, source_ref="C-P-1", family_name="Lumsden"
+    )
+    place = PlaceRecord.objects.create(organisation_id=council.organisation_id, source_ref="C-L-1")
+    body = payload(place_record="C-L-1")
+    body["people"][0]["person_record"] = "C-P-1"
+    response = post(api(council), body)
+    assert response.status_code == 201, response.content
+    incident = Incident.objects.get()
+    assert incident.place_record == place
+    assert incident.people.get().person_record == person
+
+
+def test_a_reference_to_a_record_the_organisation_does_not_hold_is_named(staff):
+    PersonRecord.objects.create(
+        organisation_id=staff["police-fife"].organisation_id, source_ref="PS-P-1"
+    )
+    body = payload(place_record="NOPE")
+    body["people"][0]["person_record"] = "PS-P-1"
+    response = post(api(staff["fife-council-asb"]), body)
+    assert response.status_code == 422
+    fields = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert fields == {"place_record": "Your organisation has no place record NOPE"}
+    body.pop("place_record")
+    response = post(api(staff["fife-council-asb"]), body)
+    fields = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert fields == {"people[0].person_record": "Your organisation has no person record PS-P-1"}
+    assert not Incident.objects.exists()

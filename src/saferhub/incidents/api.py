@@ -32,6 +32,8 @@ from saferhub.incidents.services import (
 )
 from saferhub.incidents.vocabulary import Category, PersonRole, Risk, Sex, VulnerabilityFlag
 from saferhub.partnerships.selectors import partnerships_of_user
+from saferhub.people.selectors import person_record_ids_by_reference
+from saferhub.places.selectors import place_record_ids_by_reference
 from saferhub.sharing.engine import reader_for
 from saferhub.sharing.models import Purpose
 from saferhub.sharing.redaction import incident_as_seen
@@ -52,6 +54,12 @@ class PersonIn(Schema):
     family_name: str = Field("", max_length=100)
     date_of_birth: datetime.date | None = None
     sex: _choices(Sex) = "unknown"  # type: ignore[valid-type]
+    person_record: str | None = Field(
+        None,
+        max_length=100,
+        description="your organisation's reference of its record of this person "
+        "(pushed with POST /imports/people)",
+    )
 
 
 class IncidentIn(Schema):
@@ -64,6 +72,12 @@ class IncidentIn(Schema):
     address: str = Field("", max_length=300)
     postcode: str = Field("", max_length=10)
     data_zone: str = Field("", max_length=12)
+    place_record: str | None = Field(
+        None,
+        max_length=100,
+        description="your organisation's reference of its record of the place "
+        "(pushed with POST /imports/places)",
+    )
     people: list[PersonIn] = []
     vulnerability_flags: list[_choices(VulnerabilityFlag)] = []  # type: ignore[valid-type]
     narrative: str = ""
@@ -81,6 +95,7 @@ class IncidentPatch(Schema):
     address: str | None = Field(None, max_length=300)
     postcode: str | None = Field(None, max_length=10)
     data_zone: str | None = Field(None, max_length=12)
+    place_record: str | None = Field(None, max_length=100)
     people: list[PersonIn] | None = None
     vulnerability_flags: list[_choices(VulnerabilityFlag)] | None = None  # type: ignore[valid-type]
     narrative: str | None = None
@@ -171,9 +186,46 @@ def _filters(query) -> IncidentFilters:
     )
 
 
-def _to_input(payload: IncidentIn) -> IncidentInput:
+def _to_input(payload: IncidentIn, organisation_id: int | None) -> IncidentInput:
     data = payload.dict(exclude={"partnership", "people"})
-    return IncidentInput(**data, people=[PersonInput(**person.dict()) for person in payload.people])
+    return IncidentInput(
+        **_with_record_ids(data, organisation_id),
+        people=_people_input([person.dict() for person in payload.people], organisation_id),
+    )
+
+
+def _with_record_ids(data: dict, organisation_id: int | None) -> dict:
+    """`place_record` given as the organisation's reference becomes `place_record_id`."""
+    if "place_record" not in data:
+        return data
+    reference = data.pop("place_record")
+    data["place_record_id"] = None
+    if reference:
+        found = place_record_ids_by_reference(organisation_id, [reference])
+        if reference not in found:
+            raise _invalid({"place_record": f"Your organisation has no place record {reference}"})
+        data["place_record_id"] = found[reference]
+    return data
+
+
+def _people_input(people: list[dict], organisation_id: int | None) -> list[PersonInput]:
+    """People with `person_record` given as the organisation's reference, resolved to ids."""
+    references = [p["person_record"] for p in people if p.get("person_record")]
+    found = person_record_ids_by_reference(organisation_id, references)
+    errors = {
+        f"people[{index}].person_record": f"Your organisation has no person record {ref}"
+        for index, person in enumerate(people)
+        if (ref := person.get("person_record")) and ref not in found
+    }
+    if errors:
+        raise _invalid(errors)
+    return [
+        PersonInput(
+            **{k: v for k, v in person.items() if k != "person_record"},
+            person_record_id=found.get(person.get("person_record") or ""),
+        )
+        for person in people
+    ]
 
 
 def _page_url(request: HttpRequest, page: int) -> str:
@@ -234,7 +286,9 @@ def incident_record(request: HttpRequest, payload: IncidentIn):
         raise _invalid({"partnership": f"{payload.partnership!r} is not a partnership you work in"})
     try:
         incident = incident_create(
-            user=request.user, partnership=partnership, data=_to_input(payload)
+            user=request.user,
+            partnership=partnership,
+            data=_to_input(payload, request.user.organisation_id),
         )
     except IncidentInvalid as exc:
         raise _invalid(exc.errors) from None
@@ -261,9 +315,9 @@ def incident_change(request: HttpRequest, incident_id: int, payload: IncidentPat
         incident, _ = incident_visible_to(reader=reader, incident_id=incident_id)
     except Incident.DoesNotExist:
         raise Http404(f"No incident {incident_id} that you may see.") from None
-    changes = payload.dict(exclude_unset=True)
+    changes = _with_record_ids(payload.dict(exclude_unset=True), request.user.organisation_id)
     if "people" in changes:
-        changes["people"] = [PersonInput(**p) for p in changes["people"]]
+        changes["people"] = _people_input(changes["people"], request.user.organisation_id)
     try:
         with transaction.atomic():
             incident_update(

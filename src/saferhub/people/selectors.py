@@ -254,3 +254,17 @@ def person_record_history(*, reader: Reader, record: PersonRecord) -> list[Perso
     if record.organisation_id != reader.organisation_id or owner_level(reader) != Level.PERSONAL:
         return []
     return list(record.revisions.select_related("changed_by"))
+
+
+def person_record_ids_by_reference(
+    organisation_id: int | None, references: list[str]
+) -> dict[str, int]:
+    """The organisation's own person records by its references: how a partner system names
+    them when it points an incident at them (an organisation always sees its own records)."""
+    if organisation_id is None or not references:
+        return {}
+    return dict(
+        PersonRecord.objects.filter(
+            organisation_id=organisation_id, source_ref__in=set(references)
+        ).values_list("source_ref", "pk")
+    )

@@ -199,3 +199,17 @@ def data_zone_of(record: PlaceRecord) -> DataZone | None:
     if not record.data_zone:
         return None
     return DataZone.objects.filter(code=record.data_zone).first()
+
+
+def place_record_ids_by_reference(
+    organisation_id: int | None, references: list[str]
+) -> dict[str, int]:
+    """The organisation's own place records by its references: how a partner system names
+    them when it points an incident at them (an organisation always sees its own records)."""
+    if organisation_id is None or not references:
+        return {}
+    return dict(
+        PlaceRecord.objects.filter(
+            organisation_id=organisation_id, source_ref__in=set(references)
+        ).values_list("source_ref", "pk")
+    )
