@@ -49,8 +49,12 @@ def test_help_lists_every_hub_command_in_plain_words():
         "token create USERNAME",
         "token revoke USERNAME",
         "serve [--port N]",
-        "demo [--size small|medium|large] [--seed N]",
+        "worker [--batch]",
+        "demo [--size small|medium|large] [--exports small|full|none] [--seed N]",
+        "places resolve [--organisation CODE]",
         "migrate",
+        "import incidents|people|places FILE --org CODE --profile NAME",
+        "import report RUN [--csv FILE]",
     ):
         assert command in result.stdout
     assert "saferhub shell" in result.stdout
@@ -145,11 +149,11 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_serve_runs_gunicorn_and_answers(hub_env):
+def test_serve_runs_gunicorn_and_a_task_worker_and_stops_both(hub_env):
     port = _free_port()
     server = subprocess.Popen(
         [str(SAFERHUB), "serve", "--port", str(port), "--workers", "1"],
-        env=hub_env,
+        env=dict(hub_env, TASKS_BACKEND="database"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -170,8 +174,15 @@ def test_serve_runs_gunicorn_and_answers(hub_env):
         assert "gunicorn" in server_header
     finally:
         server.terminate()
-        output = server.communicate(timeout=30)[0]
+        output = server.communicate(timeout=60)[0]
     assert "Serving the Safer Communities Hub" in output
+    assert server.returncode == 0, output
+    # The worker starts before gunicorn, and serve waits for it to stop before it exits.
+    started = next(line for line in output.splitlines() if "Started the background task" in line)
+    worker_pid = int(started.rsplit("process ", 1)[1].rstrip(")"))
+    assert "Stopped the background task worker" in output
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker_pid, 0)
 
 
 def test_serve_refuses_a_bad_port(hub_env):

@@ -36,13 +36,39 @@ HUB_COMMANDS = [
                 "geography resolve --postcode X",
                 "Show the data zone and SIMD rank of a postcode or point",
             ),
+            (
+                "places resolve [--organisation CODE]",
+                "Resolve places left unresolved to data zones, once reference data is loaded",
+            ),
+        ],
+    ),
+    (
+        "Imports from partner systems (docs/imports.md)",
+        [
+            ("import profile apply FILE", "Create or update mapping profiles from a YAML file"),
+            ("import profile export --org CODE", "Write an organisation's mapping profiles out"),
+            (
+                "import incidents|people|places FILE --org CODE --profile NAME",
+                "Import a CSV or XLSX file (--dry-run checks only, --strict is all or nothing)",
+            ),
+            ("import report RUN [--csv FILE]", "Show an import's outcome and its rejected rows"),
         ],
     ),
     (
         "Running the hub",
         [
-            ("serve [--port N]", "Serve the hub with a production-grade web server (gunicorn)"),
-            ("demo [--size small|medium|large] [--seed N]", "Load the demo partnerships and users"),
+            (
+                "serve [--port N]",
+                "Serve the hub with a production-grade web server (gunicorn) and a task worker",
+            ),
+            (
+                "worker [--batch]",
+                "Run background tasks (web imports) as they are queued (serve starts one)",
+            ),
+            (
+                "demo [--size small|medium|large] [--exports small|full|none] [--seed N]",
+                "Load the demo partnerships, users and partner exports (through the importer)",
+            ),
             ("demo code", "Print the current second-factor code of the demo users"),
             ("migrate", "Create or update the database tables"),
             ("check --deploy", "Check the settings are safe for production"),

@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "saferhub.hub",
     "saferhub.partnerships",
     "saferhub.sharing",
@@ -286,3 +288,21 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Background work (imports) goes through Django's task interface. "database" keeps the queue in
+# the hub's own database, run by `saferhub worker` (which `saferhub serve` starts); "immediate"
+# runs each task at once, inside the request that asked for it (the test suite uses it).
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database").lower()
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be database or immediate, not {TASKS_BACKEND!r}"
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default", "imports"]}}
+
+# Files uploaded for import are kept here while a task imports them.
+IMPORT_DIR = Path(env_str("SAFERHUB_IMPORT_DIR", str(VAR_DIR / "imports")))
+IMPORT_UPLOAD_MAX_MB = env_int("IMPORT_UPLOAD_MAX_MB", 200)

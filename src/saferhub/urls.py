@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/", include("saferhub.accounts.urls")),
     path("admin/", admin.site.urls),
     path("", include("saferhub.audit.urls")),
+    path("", include("saferhub.imports.urls")),
     path("", include("saferhub.hub.urls")),
 ]

@@ -18,6 +18,7 @@ from saferhub.api.schemas import (
     PartnershipSummaryOut,
     ValidationErrorOut,
 )
+from saferhub.imports.api import router as imports_router
 from saferhub.incidents.api import router as incidents_router
 from saferhub.partnerships.models import OrganisationKind, Partnership, User
 from saferhub.partnerships.selectors import (
@@ -46,6 +47,7 @@ NOT_FOUND = {404: ErrorOut, 401: ErrorOut}
 
 # The areas' own endpoints live with their apps.
 api.add_router("", incidents_router)
+api.add_router("", imports_router)
 
 
 @api.exception_handler(ValidationError)

@@ -74,6 +74,15 @@ AREAS = [
         "Prevention initiatives and whether they worked, with the strength of the evidence.",
     ),
     Area(
+        "imports",
+        "Imports",
+        "Bring records from your organisation's own system into the hub from an export file, "
+        "and see what each import added, updated and rejected.",
+        url_name="imports:runs",
+        namespace="imports",
+        for_roles=frozenset({"coordinator", "analyst", "admin"}),
+    ),
+    Area(
         "protocols",
         "Protocols",
         "The Information Sharing Protocols in force, who signed them and what they allow.",
