@@ -105,7 +105,7 @@ def test_the_demo_code_is_the_current_code_of_the_demo_key():
 @pytest.mark.django_db
 def test_the_demo_command_loads_and_explains_how_to_log_in():
     out = io.StringIO()
-    call_command("demo", "--size", "small", "--seed", "3", stdout=out)
+    call_command("demo", "--size", "small", "--seed", "3", "--exports", "none", stdout=out)
     text = out.getvalue()
     assert "Demo loaded: partnerships dundee, angus" in text
     assert DEMO_PASSWORD in text

@@ -7,12 +7,14 @@ naming relevant partners, and the same people and addresses coming back again an
 
 import datetime
 import random
+import zlib
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
 from saferhub.demo.partnership_files import FAMILY_NAMES, GIVEN_NAMES
+from saferhub.geography.models import PostcodeLookup
 from saferhub.incidents.models import Incident, IncidentPerson, RelevantPartner
 from saferhub.partnerships.models import Membership, Partnership
 from saferhub.partnerships.themes import ThemeBook
@@ -175,6 +177,12 @@ def demo_incidents_load(
     ]
     hot_addresses = addresses[: len(addresses) // 12]
     zone_base = 1008300 if partnership.setting == "urban" else 1003600
+    # Where the demo geography covers the area, addresses sit on its postcodes and zones.
+    lookups = list(
+        PostcodeLookup.objects.filter(data_zone__council_area__name=partnership.local_authority)
+        .order_by("postcode")
+        .values_list("postcode", "data_zone__code")
+    )
 
     incidents, links = [], []
     for number in range(count):
@@ -221,8 +229,7 @@ def demo_incidents_load(
                 occurred_at=occurred,
                 reported_at=occurred + datetime.timedelta(minutes=rng.randint(0, 600)),
                 address=street,
-                postcode=_postcode(rng, district),
-                data_zone=f"S0{zone_base + rng.randint(0, 180)}",
+                **_where(rng, street, district, zone_base, lookups),
                 vulnerability_flags=flags,
                 narrative=narrative,
                 risk=rng.choices(["red", "amber", "green"], weights=[1, 3, 6])[0],
@@ -256,6 +263,19 @@ def demo_incidents_load(
     RelevantPartner.objects.bulk_create(partner_rows, batch_size=2000)
     IncidentPerson.objects.bulk_create(person_rows, batch_size=2000)
     return count
+
+
+def _where(
+    rng: random.Random, street: str, district: int, zone_base: int, lookups: list
+) -> dict[str, str]:
+    """The postcode and data zone of an address: the same each time the address comes back."""
+    if lookups:
+        postcode, zone = lookups[zlib.crc32(f"{street}|{district}".encode()) % len(lookups)]
+        return {"postcode": postcode, "data_zone": zone}
+    return {
+        "postcode": _postcode(rng, district),
+        "data_zone": f"S0{zone_base + rng.randint(0, 180)}",
+    }
 
 
 def _postcode(rng: random.Random, district: int) -> str:

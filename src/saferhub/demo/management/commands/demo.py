@@ -6,6 +6,7 @@ from django.utils import timezone
 from saferhub.demo.partnership_files import SIZES
 from saferhub.demo.services import (
     DEMO_PASSWORD,
+    ExportImported,
     demo_load,
     demo_totp_code,
     demo_totp_secret,
@@ -33,27 +34,55 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=2026, help="the same seed gives the same demo"
         )
+        parser.add_argument(
+            "--exports",
+            choices=["full", "small", "none"],
+            default="small",
+            help="the Dundee partners' exports to write under var/demo-exports/ and import: "
+            "small (about 2,000 incidents, the default), full (about 20,000 incidents and "
+            "5,000 people over two years) or none (hand-made incidents instead)",
+        )
 
     def handle(self, *args, **options) -> None:
         if options["action"] == "code":
             self.stdout.write(demo_totp_code())
             return
         call_command("migrate", interactive=False, verbosity=0)
+        if options["exports"] != "none":
+            self.stdout.write(
+                f"Importing the Dundee partners' exports ({options['exports']}) "
+                "through the hub's import:"
+            )
         try:
             result = demo_load(
-                size=options["size"], seed=options["seed"], today=timezone.localdate()
+                size=options["size"],
+                seed=options["seed"],
+                today=timezone.localdate(),
+                exports=options["exports"],
+                on_file=self._imported,
             )
         except PartnershipFileError as exc:
             raise CommandError(
                 "The demo could not be loaded:\n" + "\n".join(exc.problems)
             ) from None
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo loaded: partnerships {', '.join(result.partnerships)}; "
-                f"{result.users} users; {result.changes} changes made; "
-                f"{result.incidents} incidents added."
-            )
+        summary = (
+            f"Demo loaded: partnerships {', '.join(result.partnerships)}; "
+            f"{result.users} users; {result.changes} changes made; "
+            f"{result.incidents} hand-made incidents added"
         )
+        if result.exports:
+            inserted = sum(e.inserted for e in result.exports)
+            rejected = sum(e.rejected for e in result.exports)
+            summary += (
+                f"; {inserted:,} records imported from {len(result.exports)} partner exports "
+                f"({rejected} rows rejected on purpose: see the import report)"
+            )
+        self.stdout.write(self.style.SUCCESS(summary + "."))
+        if result.exports_directory:
+            self.stdout.write(
+                f"The exports and their answer key are in {result.exports_directory}/ "
+                "(docs/demo.md explains them)."
+            )
         self.stdout.write(
             "\n".join(
                 [
@@ -72,3 +101,7 @@ class Command(BaseCommand):
                 ]
             )
         )
+
+    def _imported(self, done: ExportImported) -> None:
+        line = f"  {done.line()}"
+        self.stdout.write(line if done.status == "finished" else self.style.ERROR(line))
