@@ -278,6 +278,14 @@ class Checker:
         self._problem_columns: dict[str, tuple[str, str | None, Rule | None]] = {}
         self.query = self._query()
 
+    def prepare(self) -> None:
+        """Read the reference data the checks need (the postcode lookup and boundaries) now,
+        in the caller's thread: checking may then run in another thread without touching the
+        database."""
+        if self.plan.kind == RecordKind.PLACES or self.plan.place:
+            self.resolver.postcodes()
+            self.resolver.tree()
+
     def close(self) -> None:
         self.db.close()
         self._folder.cleanup()

@@ -14,7 +14,8 @@ it was killed finishes with each row imported exactly once.
 
 import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,6 +189,26 @@ def _used_headings(plan: Plan, headings: list[str]) -> list[str]:
     return [h for h in headings if h in set(used)]
 
 
+def _checked_ahead(batches: Iterator[pa.Table], checker: Checker) -> Iterator[Checked]:
+    """The batches, checked, each next one read and checked in a thread while the caller
+    writes the one before: reading and checking run in this process (pyarrow and DuckDB let
+    go of the GIL) while the database works on the write, so the two overlap.
+
+    The checker reads reference data from the database only before the first batch, here in
+    the caller's thread, so the thread never touches Django's connection."""
+    checker.prepare()
+
+    def check_next() -> Checked | None:
+        batch = next(batches, None)
+        return None if batch is None else checker.check(batch)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-check") as pool:
+        pending = pool.submit(check_next)
+        while (checked := pending.result()) is not None:
+            pending = pool.submit(check_next)
+            yield checked
+
+
 class _Run:
     """One run being executed: the source, the checker and writer, the counts."""
 
@@ -318,8 +339,7 @@ class _Run:
             with transaction.atomic():
                 self.record(len(misshapen), misshapen)
                 self.progress()
-        for batch in source.batches(columns, _batch_rows()):
-            checked = checker.check(batch)
+        for checked in _checked_ahead(source.batches(columns, _batch_rows()), checker):
             clean = clean and not checked.problems
             if writer is not None and run.dry_run:
                 # A dry run writes each batch and rolls it back: the counts are exact.

@@ -13,10 +13,22 @@ from saferhub.partnerships.themes import ThemeBook
 
 
 class Incident(models.Model):
-    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="incidents")
-    owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="incidents")
+    # No index of their own on partnership and owner: the composite indexes below start with
+    # them, and every index costs each imported row (the import benchmark, bench/).
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.PROTECT, related_name="incidents", db_index=False
+    )
+    owner = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="incidents", db_index=False
+    )
+    # Not indexed either: users are deactivated, not deleted, so the hub never looks
+    # incidents up by who typed them in.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # The owner's own reference, such as a police occurrence number.
     # NULL, not "", when there is none: the uniqueness per owner applies only to real ones.
@@ -82,7 +94,10 @@ class RelevantPartner(models.Model):
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, related_name="relevant_partner_links"
     )
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    # Indexed by `relevant_incidents` below, which starts with it.
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         constraints = [

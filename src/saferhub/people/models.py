@@ -21,8 +21,9 @@ class DatePrecision(models.TextChoices):
 
 
 class PersonRecord(models.Model):
+    # Indexed by the unique (organisation, source_ref) constraint, which starts with it.
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="person_records"
+        Organisation, on_delete=models.PROTECT, related_name="person_records", db_index=False
     )
     # The organisation's own reference for the person, as in its system.
     source_ref = models.CharField(max_length=100)

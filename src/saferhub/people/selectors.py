@@ -4,7 +4,6 @@ Searching looks only at records the reader may see at `personal`: matching a dep
 record by a name, a date of birth or a CHI number would tell the reader whose pseudonym it is.
 """
 
-import dataclasses
 import datetime
 
 from django.db.models import Q, QuerySet
@@ -54,19 +53,6 @@ def person_record_access(reader: Reader, record: PersonRecord) -> tuple[Access, 
         reader,
         organisation_id=record.organisation_id,
         incidents_with=lambda incidents: incidents.filter(people__person_record=record),
-    )
-
-
-def reader_in_partnership(reader: Reader, partnership_id: int) -> Reader:
-    """The reader as they are in one partnership: the pages of a partnership show only what
-    reaches the reader through that partnership's incidents (and their own organisation's
-    records when their roles there show people). Narrowing can only take sight away."""
-    return dataclasses.replace(
-        reader,
-        partnerships=reader.partnerships & {partnership_id},
-        personal_partnerships=reader.personal_partnerships & {partnership_id},
-        protocols=[p for p in reader.protocols if p.partnership_id == partnership_id],
-        _theme_books=None,
     )
 
 

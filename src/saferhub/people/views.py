@@ -16,10 +16,9 @@ from saferhub.people.selectors import (
     person_record_visible_to,
     person_records_access,
     person_search,
-    reader_in_partnership,
 )
 from saferhub.people.services import person_record_reads_record, person_record_snapshot
-from saferhub.sharing.engine import Reader, reader_for
+from saferhub.sharing.engine import Reader, reader_for, reader_in_partnership
 from saferhub.sharing.models import Purpose
 
 RESULTS = 50

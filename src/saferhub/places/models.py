@@ -34,8 +34,9 @@ class ResolvedBy(models.TextChoices):
 
 
 class PlaceRecord(models.Model):
+    # Indexed by the unique (organisation, source_ref) constraint, which starts with it.
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="place_records"
+        Organisation, on_delete=models.PROTECT, related_name="place_records", db_index=False
     )
     source_ref = models.CharField(max_length=100)
     address_line_1 = models.CharField(max_length=200, blank=True)

@@ -6,7 +6,6 @@ from saferhub.incidents.presenters import incident_rows
 from saferhub.incidents.selectors import access_of
 from saferhub.partnerships.decorators import partnership_member_required
 from saferhub.people.presenters import revision_rows
-from saferhub.people.selectors import reader_in_partnership
 from saferhub.places.forms import PlaceSearchForm
 from saferhub.places.models import PlaceRecord
 from saferhub.places.presenters import FIELD_NAMES, place_page, place_rows
@@ -20,7 +19,7 @@ from saferhub.places.selectors import (
     place_search,
 )
 from saferhub.places.services import place_record_reads_record, place_record_snapshot
-from saferhub.sharing.engine import Reader, reader_for
+from saferhub.sharing.engine import Reader, reader_for, reader_in_partnership
 from saferhub.sharing.models import Purpose
 
 RESULTS = 50

@@ -20,6 +20,7 @@ The order of the rules (the first that applies decides):
 5. Otherwise `none`.
 """
 
+import dataclasses
 import datetime
 from dataclasses import dataclass, field
 
@@ -212,6 +213,19 @@ def reader_for(user: User, purpose: str, now: datetime.datetime | None = None) -
         personal_partnerships=personal,
         protocols=protocols,
         emergency_incident_ids=emergency,
+    )
+
+
+def reader_in_partnership(reader: Reader, partnership_id: int) -> Reader:
+    """The reader as they are in one partnership: the pages of a partnership show only what
+    reaches the reader through that partnership's incidents (and their own organisation's
+    records when their roles there show people). Narrowing can only take sight away."""
+    return dataclasses.replace(
+        reader,
+        partnerships=reader.partnerships & {partnership_id},
+        personal_partnerships=reader.personal_partnerships & {partnership_id},
+        protocols=[p for p in reader.protocols if p.partnership_id == partnership_id],
+        _theme_books=None,
     )
 
 
