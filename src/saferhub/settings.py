@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "saferhub.people",
     "saferhub.places",
     "saferhub.imports",
+    "saferhub.linkage",
     "saferhub.accounts",
     "saferhub.api",
     "saferhub.demo",
