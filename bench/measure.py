@@ -12,14 +12,19 @@ class Result:
     value: float
     unit: str
     target: float
-    # "max": the value must not exceed the target; "min": it must reach it.
+    # "max": the value must not exceed the target; "min": it must reach it; "info": a figure
+    # printed for scale, with no target of its own.
     kind: str = "max"
 
     @property
     def met(self) -> bool:
+        if self.kind == "info":
+            return True
         return self.value <= self.target if self.kind == "max" else self.value >= self.target
 
     def line(self) -> str:
+        if self.kind == "info":
+            return f"  {self.name:<48} {self.value:10.2f} {self.unit:<4} (for scale)"
         sign = "≤" if self.kind == "max" else "≥"
         verdict = "met" if self.met else "MISSED"
         return (
