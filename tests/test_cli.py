@@ -55,6 +55,8 @@ def test_help_lists_every_hub_command_in_plain_words():
         "migrate",
         "import incidents|people|places FILE --org CODE --profile NAME",
         "import report RUN [--csv FILE]",
+        "export person-clusters|place-clusters FILE --as USERNAME",
+        "link people|places [--partnership CODE] [--retrain]",
     ):
         assert command in result.stdout
     assert "saferhub shell" in result.stdout

@@ -55,6 +55,20 @@ HUB_COMMANDS = [
         ],
     ),
     (
+        "Linking records (docs/linkage.md)",
+        [
+            (
+                "link people|places [--partnership CODE] [--retrain]",
+                "Link a partnership's people or places into entities (ids kept between runs)",
+            ),
+            (
+                "export person-clusters|place-clusters FILE --as USERNAME",
+                "Write linked people or places to CSV, only what that user may see in full "
+                "(--partnership CODE for one partnership)",
+            ),
+        ],
+    ),
+    (
         "Running the hub",
         [
             (

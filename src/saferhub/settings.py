@@ -302,7 +302,12 @@ if TASKS_BACKEND not in TASK_BACKENDS:
     raise ImproperlyConfigured(
         f"TASKS_BACKEND must be database or immediate, not {TASKS_BACKEND!r}"
     )
-TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default", "imports"]}}
+TASKS = {
+    "default": {
+        "BACKEND": TASK_BACKENDS[TASKS_BACKEND],
+        "QUEUES": ["default", "imports", "linkage"],
+    }
+}
 
 # Files uploaded for import are kept here while a task imports them.
 IMPORT_DIR = Path(env_str("SAFERHUB_IMPORT_DIR", str(VAR_DIR / "imports")))

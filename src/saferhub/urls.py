@@ -13,5 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("saferhub.audit.urls")),
     path("", include("saferhub.imports.urls")),
+    path("", include("saferhub.linkage.urls")),
     path("", include("saferhub.hub.urls")),
 ]

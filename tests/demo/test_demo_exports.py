@@ -14,6 +14,7 @@ from saferhub.demo import events
 from saferhub.demo.services import demo_load
 from saferhub.imports.models import ImportRun, MappingProfile, Rejection
 from saferhub.incidents.models import Incident, IncidentPerson, IncidentRevision
+from saferhub.linkage.models import RecordLink
 from saferhub.people.models import PersonRecord, PersonRecordRevision
 from saferhub.places.models import PlaceRecord, PlaceRecordRevision
 
@@ -72,7 +73,18 @@ def test_the_exports_import_with_only_the_spoiled_rows_rejected(var_dir):
     # Angus has no exports: it keeps the hand-made incidents.
     assert Incident.objects.filter(partnership__code="angus").count() == 500
 
+    # Every record is linked into an entity of the partnership, some sharing one.
+    in_dundee = RecordLink.objects.filter(partnership__code="dundee")
+    people_linked = in_dundee.filter(person_record__isnull=False)
+    assert people_linked.count() == PersonRecord.objects.count()
+    assert people_linked.values("entity").distinct().count() < PersonRecord.objects.count()
+    assert in_dundee.filter(place_record__isnull=False).count() == (PlaceRecord.objects.count())
+    links_before = set(RecordLink.objects.values_list("pk", "entity_id"))
+
     again = demo_load(size="small", seed=2026, today=TODAY, exports="tiny")
+    # Loading again links nothing anew: the entities stay as they were.
+    assert set(RecordLink.objects.values_list("pk", "entity_id")) == links_before
+    assert again.linked["person"].links_made == again.linked["person"].moved == 0
     for imported in again.exports:
         expected = manifest[imported.file]
         assert imported.inserted == imported.updated == 0, imported.file

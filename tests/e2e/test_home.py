@@ -129,11 +129,11 @@ def test_admin_sees_the_admin_section(page: Page, administrator):
     log_in(page, "ali.khan", device)
 
     # Then the side navigation ends with Admin, leading to the admin site (and, as a
-    # coordinator, they import too)
+    # coordinator, they link records and import too)
     expect_path(page, "/partnerships/fife/")
     navigation = side_navigation(page)
     expect(navigation.get_by_role("link")).to_have_text(
-        [*SECTIONS[:-1], "Imports", "Protocols", "Admin"]
+        [*SECTIONS[:-1], "Linking records", "Imports", "Protocols", "Admin"]
     )
     expect(navigation.get_by_role("link", name="Admin")).to_have_attribute("href", "/admin/")
 

@@ -31,6 +31,8 @@ from saferhub.geography.models import DataZone, PostcodeLookup
 from saferhub.imports.models import MappingProfile
 from saferhub.imports.profiles import profiles_apply
 from saferhub.imports.services import import_run_create, import_run_execute
+from saferhub.linkage.linking import BulkLinkResult, link_bulk
+from saferhub.linkage.models import EntityKind
 from saferhub.partnerships.models import Organisation, Partnership, User
 from saferhub.partnerships.partnership_file import validate_partnership_data
 from saferhub.partnerships.services import partnership_apply
@@ -79,6 +81,8 @@ class DemoResult:
     incidents: int = 0
     exports: list[ExportImported] = field(default_factory=list)
     exports_directory: Path | None = None
+    # What linking the imported records did, by kind ("person", "place").
+    linked: dict[str, BulkLinkResult] = field(default_factory=dict)
 
 
 def demo_totp_secret() -> str:
@@ -123,6 +127,10 @@ def demo_load(
             size=exports, seed=seed, directory=directory, on_file=on_file
         )
         result.exports_directory = directory
+        # Linked, so that the single view of a person and the review queue have content.
+        dundee = Partnership.objects.get(code=PARTNERSHIP_CODE)
+        for kind in (EntityKind.PERSON, EntityKind.PLACE):
+            result.linked[kind] = link_bulk(partnership=dundee, kind=kind)
     return result
 
 

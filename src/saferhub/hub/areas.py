@@ -74,6 +74,15 @@ AREAS = [
         "Prevention initiatives and whether they worked, with the strength of the evidence.",
     ),
     Area(
+        "linkage",
+        "Linking records",
+        "Decide whether records that may be the same person or place are, and set how sure "
+        "the hub must be before it links them by itself.",
+        url_name="linkage:review_people",
+        namespace="linkage",
+        for_roles=frozenset({"coordinator", "analyst"}),
+    ),
+    Area(
         "imports",
         "Imports",
         "Bring records from your organisation's own system into the hub from an export file, "

@@ -37,8 +37,12 @@ from saferhub.imports.profiles import (
 )
 from saferhub.imports.reading import FileRefused, Source, open_source
 from saferhub.imports.writing import Writer
+from saferhub.linkage.linking import records_link_on_arrival
+from saferhub.linkage.models import EntityKind
 from saferhub.partnerships.models import Membership, Organisation, Partnership
 from saferhub.partnerships.themes import ThemeBook
+from saferhub.people.models import PersonRecord
+from saferhub.places.models import PlaceRecord
 
 logger = logging.getLogger(__name__)
 
@@ -392,11 +396,51 @@ def import_run_execute(
         )
     else:
         run.status = RunStatus.FINISHED
+        _link_new_records(run)
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "message", "finished_at", "bytes_total"])
     if on_progress:
         on_progress(run)
     return run
+
+
+# Linking each new record on arrival takes milliseconds; past this many, a bulk run
+# (`saferhub link`) is quicker and the run leaves them to it.
+LINK_ON_ARRIVAL_LIMIT = 2000
+
+
+def _link_new_records(run: ImportRun) -> None:
+    """Link the person and place records the run created, as they would be when recorded on
+    the web; too many are left to the next bulk run, and the run's message says so."""
+    if run.dry_run or run.started_at is None:
+        return
+    new = {
+        EntityKind.PERSON: PersonRecord.objects.filter(
+            organisation_id=run.organisation_id, created_at__gte=run.started_at
+        ),
+        EntityKind.PLACE: PlaceRecord.objects.filter(
+            organisation_id=run.organisation_id, created_at__gte=run.started_at
+        ),
+    }
+    counts = {kind: records.count() for kind, records in new.items()}
+    if sum(counts.values()) > LINK_ON_ARRIVAL_LIMIT:
+        note = (
+            f"The {sum(counts.values()):,} new people and places will be linked to the "
+            "partnership's entities by the next linking run (saferhub link)."
+        )
+        run.message = f"{run.message} {note}".strip()
+        return
+    # One transaction (each record in a savepoint of its own): one commit, not one per record.
+    try:
+        with transaction.atomic():
+            for kind, records in new.items():
+                if counts[kind]:
+                    records_link_on_arrival(
+                        kind=kind, records=records.order_by("pk"), user=run.started_by
+                    )
+    except DatabaseError:
+        # The import itself is done and kept: linking is the next bulk run's to finish.
+        logger.exception("Linking the records of import run %s failed", run.pk)
 
 
 # -- API push ----------------------------------------------------------------------------
@@ -549,6 +593,7 @@ def items_import(
     _Run(run, None).record(0, stored)
     run.rows_rejected = sum(1 for r in results if r.outcome == "rejected")
     run.status = RunStatus.FINISHED
+    _link_new_records(run)
     run.finished_at = run.heartbeat_at = timezone.now()
     run.save()
     return run, results

@@ -63,6 +63,8 @@ class PersonRecord(models.Model):
             models.Index(fields=["organisation", "family_key", "given_key"], name="person_name"),
             models.Index(fields=["organisation", "date_of_birth"], name="person_birth"),
             models.Index(fields=["chi_number"], name="person_chi"),
+            # Linking on arrival looks for candidates by given name and by postcode.
+            models.Index(fields=["given_key", "date_of_birth"], name="person_given"),
         ]
 
     def __str__(self) -> str:
@@ -80,6 +82,7 @@ class PersonAddress(models.Model):
 
     class Meta:
         ordering = ["-lived_from", "pk"]
+        indexes = [models.Index(fields=["postcode"], name="person_address_postcode")]
 
     def __str__(self) -> str:
         return f"Address of person record {self.person_id}"

@@ -15,6 +15,8 @@ from saferhub.geography.postcodes import postcode_normalise
 from saferhub.incidents.models import Incident
 from saferhub.incidents.services import disclosures_of
 from saferhub.incidents.vocabulary import Sex
+from saferhub.linkage.linking import records_link_on_arrival
+from saferhub.linkage.models import EntityKind
 from saferhub.partnerships.models import Organisation, User
 from saferhub.people.identifiers import (
     chi_number_normalise,
@@ -282,6 +284,9 @@ def person_record_create(
             {"source_ref": _duplicate_reference(values["source_ref"])}
         ) from None
     _store_addresses(record, addresses)
+    # Matched against the partnership's people at once; a failure is logged and the next
+    # bulk run links the record, which is kept either way.
+    records_link_on_arrival(kind=EntityKind.PERSON, records=[record], user=user)
     return record
 
 

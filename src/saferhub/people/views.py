@@ -5,6 +5,7 @@ from django.utils import timezone
 from saferhub.hub.find import find_text
 from saferhub.incidents.presenters import incident_rows
 from saferhub.incidents.selectors import access_of
+from saferhub.linkage.selectors import entity_of_record
 from saferhub.partnerships.decorators import partnership_member_required
 from saferhub.people.forms import PersonSearchForm
 from saferhub.people.models import PersonRecord
@@ -89,6 +90,8 @@ def person_detail(request: HttpRequest, record_id: int) -> HttpResponse:
             "incident_count_exact": exact,
             "history": revision_rows(history, person_record_snapshot(record)) if history else [],
             "owner": record.organisation_id == reader.organisation_id,
+            # The linked person this record belongs to, when the reader may see it.
+            "entity_id": entity_of_record(reader=reader, record=record),
         },
     )
 

@@ -14,6 +14,8 @@ from saferhub.geography.selectors import data_zone_for
 from saferhub.geography.services import BRITISH_NATIONAL_GRID, WGS84
 from saferhub.incidents.models import Incident
 from saferhub.incidents.services import disclosures_of
+from saferhub.linkage.linking import records_link_on_arrival
+from saferhub.linkage.models import EntityKind
 from saferhub.partnerships.models import Organisation, User
 from saferhub.places.addresses import address_key, uprn_problem
 from saferhub.places.models import PlaceRecord, PlaceRecordRevision, PropertyType, ResolvedBy
@@ -226,12 +228,16 @@ def place_record_create(
     try:
         # A savepoint, so that losing the race below leaves the caller's transaction usable.
         with transaction.atomic():
-            return PlaceRecord.objects.create(organisation=organisation, **values)
+            record = PlaceRecord.objects.create(organisation=organisation, **values)
     except IntegrityError:
         # Another request took the same reference between the check and the insert.
         raise PlaceRecordInvalid(
             {"source_ref": _duplicate_reference(values["source_ref"])}
         ) from None
+    # Matched against the partnership's places at once; a failure is logged and the next
+    # bulk run links the record, which is kept either way.
+    records_link_on_arrival(kind=EntityKind.PLACE, records=[record], user=user)
+    return record
 
 
 SNAPSHOT_FIELDS = (*FIELDS, "data_zone", "resolved_by")

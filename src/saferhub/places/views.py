@@ -4,6 +4,7 @@ from django.shortcuts import render
 from saferhub.hub.find import find_text
 from saferhub.incidents.presenters import incident_rows
 from saferhub.incidents.selectors import access_of
+from saferhub.linkage.selectors import entity_of_record
 from saferhub.partnerships.decorators import partnership_member_required
 from saferhub.people.presenters import revision_rows
 from saferhub.places.forms import PlaceSearchForm
@@ -86,6 +87,8 @@ def place_detail(request: HttpRequest, record_id: int) -> HttpResponse:
                 else []
             ),
             "owner": record.organisation_id == reader.organisation_id,
+            # The linked place this record belongs to, when the reader may see it.
+            "entity_id": entity_of_record(reader=reader, record=record),
         },
     )
 

@@ -78,6 +78,12 @@ class Command(BaseCommand):
                 f"({rejected} rows rejected on purpose: see the import report)"
             )
         self.stdout.write(self.style.SUCCESS(summary + "."))
+        for kind, linked in result.linked.items():
+            self.stdout.write(
+                f"Linked the Dundee {kind} records: {linked.records:,} records in "
+                f"{linked.entities:,} {kind} entities, {linked.pairs_queued} pairs waiting "
+                f"for review ({linked.seconds:.1f} s)."
+            )
         if result.exports_directory:
             self.stdout.write(
                 f"The exports and their answer key are in {result.exports_directory}/ "
