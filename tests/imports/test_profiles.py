@@ -5,7 +5,8 @@ import yaml
 
 from saferhub.imports.models import MappingProfile
 from saferhub.imports.profiles import ProfileFileInvalid, profiles_apply, profiles_export
-from tests.imports.conftest import PROFILES, organisation
+from saferhub.places.models import PlaceRecord
+from tests.imports.conftest import PROFILES, organisation, run_import
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +118,16 @@ def test_all_problems_are_listed_at_once(fife):
 
     problems = problems_of(with_change(change))
     assert len(problems) == 2
+
+
+def test_a_tab_delimited_file_can_be_described_and_imported(fife, tmp_path):
+    text = with_change(lambda profiles: profiles[2].update(file={"delimiter": "\t"}))
+    council = {p.name: p for p in profiles_apply(text=text, source="profiles.yaml")}
+    assert council["council-places"].spec["file"]["delimiter"] == "\t"
+    headings = list(council["council-places"].spec["columns"].values())
+    rows = ["\t".join(headings), "\t".join(["H1" if h == headings[0] else "" for h in headings])]
+    path = tmp_path / "places.tsv"
+    path.write_text("\n".join(rows) + "\n")
+    run = run_import(path, council["council-places"])
+    assert (run.status, run.rows_inserted) == ("finished", 1), run.message
+    assert PlaceRecord.objects.get().source_ref == "H1"

@@ -129,6 +129,9 @@ class _Strict(BaseModel):
 
 
 class FileSpec(_Strict):
+    # Not stripped: a tab ("\t") is a delimiter partners really use.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
     encoding: str = "utf-8"
     delimiter: Annotated[str, StringConstraints(min_length=1, max_length=1)] = ","
     # The worksheet of an XLSX workbook to read; the first when not given.
