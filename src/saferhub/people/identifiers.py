@@ -3,9 +3,11 @@ and names folded for comparison. Used by forms, the API and imports alike."""
 
 import datetime
 import re
-import unicodedata
 
 from saferhub.people.models import DatePrecision
+
+# Names are folded one way everywhere, with the pseudonyms that depend on it.
+from saferhub.sharing.pseudonyms import name_key as name_key
 
 _CHI = re.compile(r"^\d{10}$")
 
@@ -67,10 +69,3 @@ def partial_date(
         except ValueError:
             continue
     raise ValueError(f"{text!r} is not a date (expected a full date, a month and year, or a year)")
-
-
-def name_key(name: str) -> str:
-    """A name folded for comparison: no accents, case, spaces or punctuation
-    ("O'Brien-Smith" and "obrien smith" give the same key)."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return "".join(ch for ch in folded.lower() if ch.isalnum())

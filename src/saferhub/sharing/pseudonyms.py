@@ -15,7 +15,10 @@ import unicodedata
 from django.conf import settings
 
 
-def _normalise(name: str) -> str:
+def name_key(name: str) -> str:
+    """A name folded for comparison: no accents, case, spaces or punctuation
+    ("O'Brien-Smith" and "obrien smith" give the same key). Subject keys, the search and the
+    "already known" warning all fold names this way."""
     # Accents, case, spaces and punctuation are how the same name differs between systems.
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return "".join(ch for ch in folded.lower() if ch.isalnum())
@@ -32,8 +35,8 @@ def subject_key(
     message = "|".join(
         [
             partnership_code,
-            _normalise(given_name),
-            _normalise(family_name),
+            name_key(given_name),
+            name_key(family_name),
             date_of_birth.isoformat() if date_of_birth else "",
         ]
     )
