@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "saferhub.places",
     "saferhub.imports",
     "saferhub.linkage",
+    "saferhub.analysis",
+    "saferhub.evaluation",
     "saferhub.accounts",
     "saferhub.api",
     "saferhub.demo",
