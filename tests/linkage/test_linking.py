@@ -62,8 +62,58 @@ def test_the_model_is_kept_as_a_version_with_what_it_learned_from(people, fife):
     first, second = LinkageModel.objects.filter(partnership=fife).order_by("version")
     assert (first.version, second.version) == (1, 2)
     assert second.trained_on["records"] == len(people.person_of)
-    assert second.trained_on["decided_pairs_used"] is False
+    assert second.trained_on["decided_pairs_used"] == 0
     assert second.settings["comparisons"][0]["comparison_levels"][1]["m_probability"] > 0
+
+
+def test_pairs_a_reviewer_decided_the_same_refine_the_next_model(people, fife):
+    link_bulk(partnership=fife, kind=EntityKind.PERSON)
+    before = LinkageModel.objects.get(partnership=fife, version=1)
+    true_pairs = sorted(people.true_pairs(people.person_of))[:40]
+    for left, right in true_pairs:
+        CandidatePair.objects.create(
+            partnership=fife,
+            kind=EntityKind.PERSON,
+            left_record_id=left,
+            right_record_id=right,
+            match_probability=0.5,
+            match_weight=0.0,
+            status=PairStatus.SAME,
+        )
+    link_bulk(partnership=fife, kind=EntityKind.PERSON, retrain=True)
+    after = LinkageModel.objects.get(partnership=fife, version=2)
+    assert after.trained_on["decided_pairs_used"] == len(true_pairs)
+
+    # Where the decided pairs sit, by the first model's own account of each pair.
+    records = {
+        r.pk: r for r in PersonRecord.objects.filter(pk__in={i for p in true_pairs for i in p})
+    }
+    rows = {row["unique_id"]: row for row in rows_of(EntityKind.PERSON, records.values())}
+    scores = scores_of_pairs(
+        before, [rows[a] for a, _ in true_pairs], [rows[b] for _, b in true_pairs]
+    )
+    moved = 0
+    for position, (was_levels, now_levels) in enumerate(
+        zip(before.settings["comparisons"], after.settings["comparisons"], strict=True)
+    ):
+        reached = [score.evidence[position].level for score in scores]
+        judged = [label for label in reached if not label.endswith("missing")]
+        for level, refined in zip(
+            was_levels["comparison_levels"], now_levels["comparison_levels"], strict=True
+        ):
+            if level.get("is_null_level"):
+                continue
+            was, now = level["m_probability"], refined["m_probability"]
+            if level.get("fix_m_probability") or not judged:
+                assert now == was
+                continue
+            share = judged.count(level["label_for_charts"]) / len(judged)
+            # m moves from what expectation maximisation found towards the reviewers' share.
+            assert min(was, share) - 1e-12 <= now <= max(was, share) + 1e-12 or now == 1e-3
+            if abs(share - was) > 0.05:
+                assert abs(now - share) < abs(was - share)
+                moved += 1
+    assert moved >= 3
 
 
 def test_a_second_run_on_the_same_records_changes_nothing(people, fife):

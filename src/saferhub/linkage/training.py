@@ -63,7 +63,9 @@ class Level:
     test: Test | None  # None for the last level, which takes every pair left ("else")
     null: bool = False
     tf_column: str | None = None
-    # Fixed, not trained: for evidence that decides (a UPRN), or that another comparison weighs.
+    # Fixed, not trained: for evidence that decides (a UPRN), that another comparison weighs,
+    # or whose m expectation maximisation cannot learn (see DISAGREEMENT_M). A level with m
+    # fixed and u not still has u measured by random sampling.
     m: float | None = None
     u: float | None = None
 
@@ -102,6 +104,22 @@ def _jaro_winkler(column: str, threshold: float, label: str) -> Level:
 
 
 ELSE = Level("All other", "ELSE", None)
+
+# How often one person's records disagree outright, set rather than learned. Expectation
+# maximisation learns m from pairs that agree on other keys, and the pairs that agree on
+# family name, date of birth and address but not on given name or sex are mostly twins:
+# it took them for one person, learned that a different given name or sex says little
+# (about 5 bits against), and joined twins. The figures are what data entry gives: a given
+# name wholly different (a middle name used, a name anglicised) in 1 record in 500; sex
+# recorded wrongly in 1 in 200; a CHI number, checked by its own check digit, wrong in 1
+# in 1,000; a date of birth wrong in two of its three parts (one wrong part, or day and month
+# swapped, have levels of their own) in 1 in 1,000. The same-name neighbours of a street,
+# born years apart, are what a learned figure joined there.
+DISAGREEMENT_M = {"given_name": 0.002, "sex": 0.005, "chi": 0.001, "date_of_birth": 0.001}
+
+
+def _disagreeing(comparison: str) -> Level:
+    return Level("All other", "ELSE", None, m=DISAGREEMENT_M[comparison])
 
 
 def _swapped(left: Row, right: Row) -> bool:
@@ -191,6 +209,20 @@ WORDS_SHARED_SQL = (
 )
 
 
+_MISSING_SQL = '"{column}_l" IS NULL OR "{column}_r" IS NULL'
+# The same postcode, or one side without one: a partner that leaves postcodes out still
+# writes the same address.
+POSTCODE_AGREES_SQL = '"postcode_l" = "postcode_r" OR "postcode_l" IS NULL OR "postcode_r" IS NULL'
+
+
+def _postcode_agrees(left: Row, right: Row) -> bool:
+    return (
+        left["postcode"] is None
+        or right["postcode"] is None
+        or left["postcode"] == right["postcode"]
+    )
+
+
 def _nearly_same_address(left: Row, right: Row) -> bool:
     return _same_numbers(left, right) and _similar("address_key", 0.9)(left, right)
 
@@ -210,7 +242,7 @@ PERSON_COMPARISONS = (
             Level("Given and family names swapped", SWAPPED_SQL, _swapped),
             _jaro_winkler("given_name", 0.9, "Given names nearly the same"),
             _jaro_winkler("given_name", 0.75, "Given names alike"),
-            ELSE,
+            _disagreeing("given_name"),
         ),
     ),
     Comparison(
@@ -255,42 +287,55 @@ PERSON_COMPARISONS = (
                 '"dob_year_l" = "dob_year_r" AND ("dob_month_l" IS NULL OR "dob_month_r" IS NULL)',
                 _dob_year_known,
             ),
-            ELSE,
+            _disagreeing("date_of_birth"),
         ),
     ),
     Comparison(
         "sex",
         "Sex",
-        (_null("sex", "Sex"), _exact("sex", "Same sex"), ELSE),
+        (_null("sex", "Sex"), _exact("sex", "Same sex"), _disagreeing("sex")),
     ),
     Comparison(
         "chi",
         "CHI number",
-        (_null("chi", "CHI number"), _exact("chi", "Same CHI number"), ELSE),
+        (_null("chi", "CHI number"), _exact("chi", "Same CHI number"), _disagreeing("chi")),
     ),
+    # Where someone lives is one comparison, not a postcode and an address weighed apart: the
+    # same address nearly always means the same postcode, and counting both would weigh one
+    # piece of evidence twice (what joined twins and people at one address into one).
     Comparison(
-        "postcode",
-        "Postcode",
+        "home",
+        "Where they live",
         (
-            _null("postcode", "Postcode"),
-            _exact("postcode", "Same postcode now"),
+            Level(
+                "Address missing",
+                f"({_MISSING_SQL.format(column='address_key')}) "
+                f"AND ({_MISSING_SQL.format(column='postcode')})",
+                lambda left, right: (
+                    _either_missing("address_key")(left, right)
+                    and _either_missing("postcode")(left, right)
+                ),
+                null=True,
+            ),
+            Level(
+                "Same address",
+                f'"address_key_l" = "address_key_r" AND ({POSTCODE_AGREES_SQL})',
+                lambda left, right: (
+                    _eq(left["address_key"], right["address_key"]) and _postcode_agrees(left, right)
+                ),
+            ),
+            Level(
+                "Most words of the address the same",
+                f"{WORDS_SHARED_SQL} AND ({POSTCODE_AGREES_SQL})",
+                lambda left, right: _words_shared(left, right) and _postcode_agrees(left, right),
+            ),
+            _exact("postcode", "Same postcode, another address"),
             Level(
                 "Lived at the same postcode",
                 'list_has_any("postcodes_l", "postcodes_r")',
                 _lived_same_postcode,
             ),
-            _exact("postcode_sector", "Same postcode sector"),
-            ELSE,
-        ),
-    ),
-    Comparison(
-        "address",
-        "Address",
-        (
-            _null("address_key", "Address"),
-            _exact("address_key", "Same address"),
-            Level("Most words of the address the same", WORDS_SHARED_SQL, _words_shared),
-            ELSE,
+            Level("Lives elsewhere", "ELSE", None),
         ),
     ),
 )
@@ -360,6 +405,8 @@ PERSON_BLOCKING = [
     _block("family_name", "given_canonical"),
     'l."given_name" = r."family_name" AND l."family_name" = r."given_name"',
     _block("postcode", "given_canonical"),
+    # Both names mistyped: the same date of birth at the same postcode still brings them.
+    _block("dob_year", "dob_month", "dob_day", "postcode"),
 ]
 PLACE_BLOCKING = [
     _block("uprn"),
@@ -403,12 +450,9 @@ def _level_settings(level: Level) -> dict:
         # The level's own u, not a guess at which level is the exact match: what Python does too.
         settings["disable_tf_exact_match_detection"] = True
     if level.m is not None:
-        settings |= {
-            "m_probability": level.m,
-            "u_probability": level.u,
-            "fix_m_probability": True,
-            "fix_u_probability": True,
-        }
+        settings |= {"m_probability": level.m, "fix_m_probability": True}
+    if level.u is not None:
+        settings |= {"u_probability": level.u, "fix_u_probability": True}
     return settings
 
 
@@ -504,6 +548,60 @@ def _fill_unobserved(settings: dict) -> None:
             level["m_probability"] = max(float(m), M_FLOOR)
 
 
+# How many reviewed pairs expectation maximisation's estimate of m is worth. Reviewed pairs
+# are the hard cases the queue showed, not a fair sample of matches, so they refine m rather
+# than replace it: a hundred decisions move it half way.
+DECISION_PRIOR_PAIRS = 100
+
+
+def _record_model(kind: str):
+    from saferhub.people.models import PersonRecord
+    from saferhub.places.models import PlaceRecord
+
+    return PersonRecord if kind == EntityKind.PERSON else PlaceRecord
+
+
+def _learn_from_decisions(settings: dict, *, partnership: Partnership, kind: str) -> int:
+    """Refine each learned m with the pairs reviewers decided were the same: a level's m
+    becomes (m x DECISION_PRIOR_PAIRS + the decided pairs at that level) / (DECISION_PRIOR_PAIRS
+    + the decided pairs the comparison could judge). Levels whose m is set are left as they
+    are. Returns how many decided pairs were used (their records may since have gone)."""
+    from saferhub.linkage.preparation import rows_of
+
+    pairs = list(
+        CandidatePair.objects.filter(
+            partnership=partnership, kind=kind, status=PairStatus.SAME
+        ).values_list("left_record_id", "right_record_id")
+    )
+    if not pairs:
+        return 0
+    ids = {record_id for pair in pairs for record_id in pair}
+    records = _record_model(kind).objects.filter(pk__in=ids)
+    rows = {row["unique_id"]: row for row in rows_of(kind, records)}
+    pairs = [(rows[a], rows[b]) for a, b in pairs if a in rows and b in rows]
+    by_name = {c["output_column_name"]: c for c in settings["comparisons"]}
+    for comparison in COMPARISONS[kind]:
+        saved_levels = by_name[comparison.name]["comparison_levels"]
+        counts = [0] * len(comparison.levels)
+        for left, right in pairs:
+            for position, level in enumerate(comparison.levels):
+                if level.test is None or level.test(left, right):
+                    counts[position] += 1
+                    break
+        judged = sum(
+            c for c, level in zip(counts, comparison.levels, strict=True) if not level.null
+        )
+        if not judged:
+            continue
+        for count, level, saved in zip(counts, comparison.levels, saved_levels, strict=True):
+            if level.null or saved.get("fix_m_probability"):
+                continue
+            m = saved["m_probability"]
+            refined = (m * DECISION_PRIOR_PAIRS + count) / (DECISION_PRIOR_PAIRS + judged)
+            saved["m_probability"] = max(refined, M_FLOOR)
+    return len(pairs)
+
+
 def linkage_model_train(
     *, partnership: Partnership, kind: str, user: User | None = None
 ) -> LinkageModel:
@@ -550,6 +648,7 @@ def linkage_model_train(
     decided = CandidatePair.objects.filter(
         partnership=partnership, kind=kind, status__in=[PairStatus.SAME, PairStatus.DIFFERENT]
     ).count()
+    learned = _learn_from_decisions(settings, partnership=partnership, kind=kind)
     trained_on = {
         "date": timezone.now().isoformat(),
         "records": table.num_rows,
@@ -558,12 +657,12 @@ def linkage_model_train(
         "trained_by": user.pk if user else None,
         "training_rounds": rounds,
         "decided_pairs": decided,
-        "decided_pairs_used": False,
+        "decided_pairs_used": learned,
         "decided_pairs_note": (
-            "Reviewed pairs are not used to estimate m: Splink learns m from labelled pairs "
-            "only as a replacement for what expectation maximisation found, and a review "
-            "queue's pairs are the hard cases, not a fair sample. They are never proposed "
-            "again, and a pair decided the same is linked."
+            "Pairs a reviewer decided were the same person (or place) refine what the model "
+            "learned of how one person's records agree (m): each counts as one more example "
+            f"beside the {DECISION_PRIOR_PAIRS} that expectation maximisation's figure is worth. "
+            "Pairs decided different are never proposed again and never joined."
         ),
         "term_frequencies": term_frequencies(table, kind),
         "splink_version": _splink_version(),
