@@ -118,3 +118,13 @@ def test_a_coordinator_sees_a_linked_person_and_reviews_a_pair(page: Page, fife_
     page.goto("/partnerships/fife/linkage/thresholds/")
     expect(page.get_by_text("too few to estimate precision and recall").first).to_be_visible()
     assert_accessible(page)
+
+    # And they link everyone now, and follow the run to its counts
+    page.goto("/partnerships/fife/linkage/runs/")
+    assert_accessible(page)
+    page.get_by_role("button", name="Link people now").click()
+    page.wait_for_load_state()
+    expect(page.get_by_role("heading", name="Linking people")).to_be_visible()
+    expect(page.get_by_text("Finished in")).to_be_visible()
+    expect(page.locator("#run-counts")).to_contain_text("Records compared")
+    assert_accessible(page)

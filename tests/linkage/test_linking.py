@@ -15,6 +15,7 @@ from saferhub.linkage.models import (
     EntityEvent,
     EntityKind,
     LinkageModel,
+    LinkageRun,
     LinkageThresholds,
     LinkedBy,
     PairStatus,
@@ -259,7 +260,16 @@ def test_the_link_command_needs_a_partnership(db):
 
 
 def test_the_background_task_links_and_reports_its_counts(people, fife):
-    outcome = link_in_background.call(fife.pk, EntityKind.PERSON, None)
+    run = LinkageRun.objects.create(partnership=fife, kind=EntityKind.PERSON)
+    outcome = link_in_background.call(run.pk)
     assert outcome["status"] == "finished"
     assert outcome["records"] == len(people.person_of)
-    assert link_in_background.call(0, EntityKind.PERSON, None) == {"status": "missing"}
+    run.refresh_from_db()
+    assert (run.status, run.steps_done, run.outcome["records"]) == (
+        LinkageRun.Status.FINISHED,
+        run.steps_total,
+        len(people.person_of),
+    )
+    assert link_in_background.call(0) == {"status": "missing"}
+    # A run is carried out once, however often its task is delivered.
+    assert link_in_background.call(run.pk) == {"status": "finished"}

@@ -4,10 +4,12 @@ JavaScript uses them."""
 from saferhub.linkage.models import (
     CandidatePair,
     EntityKind,
+    LinkageRun,
     LinkageThresholds,
     PairStatus,
     RecordLink,
 )
+from saferhub.people.models import PersonRecord
 from tests.incidents.conftest import client_for
 from tests.linkage import entities
 from tests.linkage.entities import linked, member, pair_of
@@ -21,6 +23,7 @@ margaret_linked, staff, three_records = (
 
 REVIEW = "/partnerships/fife/linkage/review/people/"
 THRESHOLDS = "/partnerships/fife/linkage/thresholds/"
+RUNS = "/partnerships/fife/linkage/runs/"
 
 
 def test_the_review_page_shows_a_pair_side_by_side_with_its_evidence(fife, three_records):
@@ -192,35 +195,68 @@ def test_analysts_cannot_change_thresholds(fife):
     assert client_for(analyst).get(THRESHOLDS).status_code == 403
 
 
-def test_link_now_queues_a_linking_run_once_the_request_commits(
-    fife, monkeypatch, django_capture_on_commit_callbacks
+def test_an_analyst_links_people_now_and_follows_the_run_to_its_counts(
+    fife, three_records, django_capture_on_commit_callbacks
 ):
-    from saferhub.linkage import tasks
+    analyst = member(fife, "analyst.police", "police-fife", ["analyst"])
+    client = client_for(analyst)
+    assert "Link people now" in client.get(RUNS).content.decode()
 
-    queued = []
-
-    class Task:
-        def enqueue(self, *args):
-            queued.append(args)
-
-    monkeypatch.setattr(tasks, "link_in_background", Task())
-    admin = member(fife, "admin.council", "fife-council-asb", ["admin"])
-
+    # Tests run background tasks at once (TASKS_BACKEND=immediate), as the request commits.
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(admin).post(
-            "/partnerships/fife/linkage/link-now/", {"kind": "place"}, follow=True
-        )
+        response = client.post(RUNS.replace("runs/", "link-now/"), {"kind": "person"})
+    run = LinkageRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{RUNS}{run.pk}/"
 
-    assert queued == [(fife.pk, "place", admin.pk)]
-    assert "Linking places has started" in response.content.decode()
+    page = client.get(response["Location"]).content.decode()
+    run.refresh_from_db()
+    assert run.status == LinkageRun.Status.FINISHED and run.started_by == analyst
+    assert run.outcome["records"] == PersonRecord.objects.count()
+    assert "Finished in" in page and "Records compared" in page
+    assert 'hx-trigger="every 2s"' not in page  # polling stops once the run has ended
+    assert f"Run {run.pk}" in client.get(RUNS).content.decode()
 
 
-def test_link_now_is_for_threshold_editors(fife, staff):
+def test_a_running_run_polls_for_its_progress_and_shows_its_step(fife):
+    coordinator = member(fife, "coord.fire", "sfrs-fife", ["coordinator"])
+    run = LinkageRun.objects.create(
+        partnership=fife,
+        kind=EntityKind.PLACE,
+        status=LinkageRun.Status.RUNNING,
+        step="Comparing pairs",
+        steps_done=2,
+        steps_total=5,
+    )
+
+    fragment = client_for(coordinator).get(f"{RUNS}{run.pk}/progress/").content.decode()
+
+    assert 'hx-trigger="every 2s"' in fragment
+    assert "Step 3 of 5: Comparing pairs" in fragment
+    assert 'value="40"' in fragment
+
+
+def test_a_failed_run_says_why_and_another_partnerships_run_is_not_found(fife):
+    coordinator = member(fife, "coord.fire", "sfrs-fife", ["coordinator"])
+    run = LinkageRun.objects.create(
+        partnership=fife,
+        kind=EntityKind.PERSON,
+        status=LinkageRun.Status.FAILED,
+        message="The run stopped with an error, and nothing it did was kept: disk full",
+    )
+    client = client_for(coordinator)
+
+    assert "disk full" in client.get(f"{RUNS}{run.pk}/").content.decode()
+    assert client.get(f"{RUNS}{run.pk + 1}/").status_code == 404
+
+
+def test_staff_without_a_linking_role_cannot_start_a_run(fife, staff):
     response = client_for(staff["police-fife"]).post(
         "/partnerships/fife/linkage/link-now/", {"kind": "person"}
     )
 
     assert response.status_code == 403
+    assert not LinkageRun.objects.exists()
 
 
 def test_a_coordinator_may_undo_a_merge_they_made(fife, three_records):

@@ -212,3 +212,36 @@ class CandidatePair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} pair {self.left_record_id}/{self.right_record_id}"
+
+
+class LinkageRun(models.Model):
+    """One bulk linking run started from the hub's pages, run by the background worker: its
+    progress while it runs, and its counts (or what went wrong) once it ends."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=6, choices=EntityKind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    step = models.CharField(max_length=100, blank=True)
+    steps_done = models.PositiveSmallIntegerField(default=0)
+    steps_total = models.PositiveSmallIntegerField(default=5)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The run's counts (records, entities, links made, pairs queued, ...) once it finishes.
+    outcome = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-queued_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Linking {self.kind} records of {self.partnership_id}: {self.status}"

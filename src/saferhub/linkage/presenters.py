@@ -11,7 +11,7 @@ from itertools import groupby
 
 from saferhub.incidents.models import Incident
 from saferhub.incidents.presenters import incident_rows
-from saferhub.linkage.models import EntityEvent, EntityKind, LinkedBy
+from saferhub.linkage.models import EntityEvent, EntityKind, LinkageRun, LinkedBy
 from saferhub.linkage.selectors import EntityView, PairView, ThresholdChoice, event_record_ids
 from saferhub.people.models import PersonRecord
 from saferhub.people.presenters import date_of_birth_label, full_name, person_page
@@ -210,3 +210,43 @@ def choice_rows(choices: list[ThresholdChoice]) -> list[dict]:
         }
         for choice in choices
     ]
+
+
+# A queued run not started after this long suggests the background worker is not running.
+WAITING_TOO_LONG = datetime.timedelta(minutes=1)
+RUN_TAGS = {
+    LinkageRun.Status.QUEUED: "ds_tag--grey",
+    LinkageRun.Status.RUNNING: "ds_tag--blue",
+    LinkageRun.Status.FINISHED: "ds_tag--green",
+    LinkageRun.Status.FAILED: "ds_tag--red",
+}
+OUTCOME_LABELS = [
+    ("records", "Records compared"),
+    ("entities", "People or places after the run"),
+    ("new_entities", "New people or places"),
+    ("links_made", "Records linked"),
+    ("moved", "Records moved to another person or place"),
+    ("merged", "People or places merged"),
+    ("pairs_queued", "Pairs queued for review"),
+]
+
+
+def run_progress(run: LinkageRun, now: datetime.datetime) -> dict:
+    """What a linking run's page shows: status, the step it is on and the share done, or its
+    counts once it has finished."""
+    ended = run.status in (LinkageRun.Status.FINISHED, LinkageRun.Status.FAILED)
+    percent = round(100 * run.steps_done / run.steps_total) if run.steps_total else 0
+    counts = [(label, run.outcome.get(key, 0)) for key, label in OUTCOME_LABELS]
+    return {
+        "status": run.get_status_display(),
+        "status_tag": RUN_TAGS[run.status],
+        "ended": ended,
+        "polling": not ended,
+        "percent": 100 if run.status == LinkageRun.Status.FINISHED else percent,
+        "waiting_too_long": run.status == LinkageRun.Status.QUEUED
+        and now - run.queued_at > WAITING_TOO_LONG,
+        "counts": counts if run.status == LinkageRun.Status.FINISHED else [],
+        "seconds": round(run.outcome.get("seconds", 0), 1),
+        "trained": run.outcome.get("trained", False),
+        "model_version": run.outcome.get("model_version"),
+    }

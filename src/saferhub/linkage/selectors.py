@@ -17,6 +17,7 @@ from saferhub.linkage.models import (
     Entity,
     EntityEvent,
     EntityKind,
+    LinkageRun,
     LinkageThresholds,
     LinkedBy,
     PairStatus,
@@ -370,3 +371,12 @@ def clusters_for_export(*, reader: Reader, partnership: Partnership, kind: str) 
             f"{name}_id",
         )
     )
+
+
+def linkage_runs_of(*, partnership: Partnership) -> QuerySet[LinkageRun]:
+    """The partnership's linking runs, the latest first. A run holds counts, never records."""
+    return LinkageRun.objects.filter(partnership=partnership).select_related("started_by")
+
+
+def linkage_run_of(*, partnership: Partnership, run_id: int) -> LinkageRun | None:
+    return linkage_runs_of(partnership=partnership).filter(pk=run_id).first()

@@ -15,6 +15,7 @@ from saferhub.linkage.models import (
     Entity,
     EntityEvent,
     EntityKind,
+    LinkageRun,
     LinkageThresholds,
     LinkedBy,
     PairStatus,
@@ -297,3 +298,13 @@ def thresholds_update(
         },
     )
     return thresholds
+
+
+def linkage_run_queue(*, partnership: Partnership, kind: str, user: User | None) -> LinkageRun:
+    """Queue a bulk linking run of `kind` for the background worker, once the current
+    transaction commits (as imports are); the run's page follows it."""
+    from saferhub.linkage import tasks  # the task module loads Splink; only when queueing
+
+    run = LinkageRun.objects.create(partnership=partnership, kind=kind, started_by=user)
+    transaction.on_commit(lambda: tasks.link_in_background.enqueue(run.pk))
+    return run

@@ -31,6 +31,7 @@ U_MAX_PAIRS = 1_000_000
 # The share of pairs in the blocked sets below that are expected to be the same person: the
 # prior is estimated from the pairs that agree on a CHI number (or UPRN) and on name.
 DETERMINISTIC_RECALL = 0.6
+MAX_PRIOR = 0.5
 
 Row = dict
 Test = Callable[[Row, Row], bool]
@@ -533,10 +534,10 @@ def _fill_unobserved(settings: dict) -> None:
     for comparison in settings["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
         for position, level in enumerate(levels):
-            if level.get("fix_m_probability"):
-                continue
             if not isinstance(level.get("u_probability"), float | int):
                 level["u_probability"] = U_UNSEEN
+            if level.get("fix_m_probability"):
+                continue
             m = level.get("m_probability")
             if not isinstance(m, float | int):
                 if position == 0:
@@ -613,8 +614,18 @@ def linkage_model_train(
         raise ValueError("There are too few records to train a model on.")
     linker, _database = splink_linker(table, splink_settings(kind))
     training = linker.training
-    training.estimate_probability_two_random_records_match(
-        DETERMINISTIC[kind], recall=DETERMINISTIC_RECALL
+    try:
+        training.estimate_probability_two_random_records_match(
+            DETERMINISTIC[kind], recall=DETERMINISTIC_RECALL
+        )
+    except ValueError:
+        # A small set where the surely-same pairs are more than 60% of all the pairs there
+        # could be (three records of one person): take them as all there are.
+        training.estimate_probability_two_random_records_match(DETERMINISTIC[kind], recall=1.0)
+    settings_obj = linker._settings_obj
+    # Never surer than even odds before any comparison: at 1 the prior's weight is infinite.
+    settings_obj._probability_two_random_records_match = min(
+        settings_obj._probability_two_random_records_match or 0.0, MAX_PRIOR
     )
     if not linker._settings_obj._probability_two_random_records_match:
         # No pair surely the same (a new partnership's first records): start from each record

@@ -14,6 +14,13 @@ urlpatterns = [
         name="thresholds",
     ),
     path(PREFIX + "linkage/link-now/", views.link_now, name="link_now"),
+    path(PREFIX + "linkage/runs/", views.runs, name="runs"),
+    path(PREFIX + "linkage/runs/<int:run_id>/", views.run, name="run"),
+    path(
+        PREFIX + "linkage/runs/<int:run_id>/progress/",
+        views.run_progress_fragment,
+        name="run_progress",
+    ),
 ]
 
 for path_name, kind in (("people", EntityKind.PERSON), ("places", EntityKind.PLACE)):

@@ -5,7 +5,6 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,13 +16,15 @@ from saferhub.geography.models import DataZone
 from saferhub.incidents.selectors import access_of
 from saferhub.linkage.forms import MergeForm, ThresholdsForm
 from saferhub.linkage.models import CandidatePair, Entity, EntityKind
-from saferhub.linkage.presenters import choice_rows, entity_page, pair_page
+from saferhub.linkage.presenters import choice_rows, entity_page, pair_page, run_progress
 from saferhub.linkage.selectors import (
     EntityView,
     entities_visible_to,
     entity_single_view,
     event_record_ids,
     last_merge,
+    linkage_run_of,
+    linkage_runs_of,
     pair_for_review,
     pairs_for_review,
     threshold_choices,
@@ -34,6 +35,7 @@ from saferhub.linkage.services import (
     ThresholdsInvalid,
     entities_merge,
     entity_unmerge,
+    linkage_run_queue,
     pair_decide,
     record_unlink,
     thresholds_update,
@@ -48,6 +50,8 @@ from saferhub.sharing.models import Purpose
 REVIEW_ROLES = frozenset({Role.COORDINATOR, Role.ANALYST})
 ENTITY_EDIT_ROLES = frozenset({Role.COORDINATOR})
 THRESHOLD_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
+LINK_ROLES = frozenset({Role.COORDINATOR, Role.ANALYST, Role.ADMIN})
+RUNS_SHOWN = 20
 PAIRS_SHOWN = 20
 KIND_OF_PATH = {"people": EntityKind.PERSON, "places": EntityKind.PLACE}
 PATH_OF_KIND = {kind: path for path, kind in KIND_OF_PATH.items()}
@@ -79,6 +83,7 @@ def _roles_required(roles: frozenset[str], who: str) -> Callable:
 reviewers_only = _roles_required(REVIEW_ROLES, "coordinators and analysts")
 coordinators_only = _roles_required(ENTITY_EDIT_ROLES, "coordinators")
 threshold_editors_only = _roles_required(THRESHOLD_ROLES, "coordinators and administrators")
+link_runners_only = _roles_required(LINK_ROLES, "coordinators, analysts and administrators")
 
 
 def _entity_url(request: HttpRequest, kind: str, entity_id: int) -> str:
@@ -309,21 +314,40 @@ def thresholds(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@threshold_editors_only
+@link_runners_only
 def link_now(request: HttpRequest) -> HttpResponse:
-    """Start a linking run for people or places in the background (a worker runs it)."""
+    """Start a linking run for people or places in the background (a worker runs it), and
+    follow it on its page."""
     kind = request.POST.get("kind")
     if kind not in EntityKind.values:
         raise Http404("No such kind")
-    # Imported here so that the pages do not load the linking machinery (Splink, DuckDB).
-    from saferhub.linkage import tasks
+    run = linkage_run_queue(partnership=request.partnership, kind=kind, user=request.user)
+    return redirect("linkage:run", partnership_code=request.partnership.code, run_id=run.pk)
 
-    partnership_id, user_id = request.partnership.pk, request.user.pk
-    # Queued once this request's transaction commits, as imports are.
-    transaction.on_commit(lambda: tasks.link_in_background.enqueue(partnership_id, kind, user_id))
-    messages.success(
+
+@link_runners_only
+def runs(request: HttpRequest) -> HttpResponse:
+    """The partnership's recent linking runs, and the buttons that start one."""
+    return render(
         request,
-        f"Linking {PATH_OF_KIND[kind]} has started. It takes a few minutes; new pairs to "
-        "review appear in the review queue when it ends.",
+        "linkage/runs.html",
+        {"runs": linkage_runs_of(partnership=request.partnership)[:RUNS_SHOWN]},
     )
-    return redirect("linkage:thresholds", partnership_code=request.partnership.code)
+
+
+def _run_context(request: HttpRequest, run_id: int) -> dict:
+    run = linkage_run_of(partnership=request.partnership, run_id=run_id)
+    if run is None:
+        raise Http404("No such linking run")
+    return {"run": run, "progress": run_progress(run, timezone.now())}
+
+
+@link_runners_only
+def run(request: HttpRequest, run_id: int) -> HttpResponse:
+    return render(request, "linkage/run.html", _run_context(request, run_id))
+
+
+@link_runners_only
+def run_progress_fragment(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The run page's progress, polled by htmx; without the polling trigger once it ends."""
+    return render(request, "linkage/_run_progress.html", _run_context(request, run_id))
