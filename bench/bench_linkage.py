@@ -28,10 +28,11 @@ from django.db import connection
 from bench import linkage_population as population
 from bench.measure import Result, median, percentile
 from saferhub.demo.partnership_files import demo_partnership_files
+from saferhub.hub.planner import planner_statistics_refresh
 from saferhub.partnerships.models import Organisation, Partnership
 from saferhub.partnerships.partnership_file import validate_partnership_data
 from saferhub.partnerships.services import partnership_apply
-from saferhub.people.models import PersonRecord
+from saferhub.people.models import PersonAddress, PersonRecord
 
 ARRIVALS = 200
 LINK_SECONDS = 300
@@ -213,6 +214,8 @@ def measure(people: int, partnership: Partnership, organisation_ids: list[int]) 
     clear()
     start = time.perf_counter()
     truth, held = population.load(people, organisation_ids, hold_out=ARRIVALS)
+    # As an import of this many records does when it ends (the population is written directly).
+    planner_statistics_refresh([PersonRecord, PersonAddress], len(truth))
     loaded = time.perf_counter() - start
     print(
         f"  ({label}: {len(truth):,} records made and stored in {loaded:.1f} s, "

@@ -273,3 +273,19 @@ def test_the_background_task_links_and_reports_its_counts(people, fife):
     assert link_in_background.call(0) == {"status": "missing"}
     # A run is carried out once, however often its task is delivered.
     assert link_in_background.call(run.pk) == {"status": "finished"}
+
+
+def test_training_learns_from_a_seeded_sample_of_a_large_set():
+    import pyarrow as pa
+
+    from saferhub.linkage.training import training_sample
+
+    table = pa.table({"unique_id": list(range(1000)), "given_name": ["x"] * 1000})
+
+    sample = training_sample(table, limit=100)
+
+    ids = sample.column("unique_id").to_pylist()
+    assert len(ids) == len(set(ids)) == 100
+    assert ids == sorted(ids) and set(ids) <= set(range(1000))
+    assert training_sample(table, limit=100).equals(sample)  # the same records each time
+    assert training_sample(table, limit=1000) is table

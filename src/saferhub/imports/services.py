@@ -25,6 +25,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
+from saferhub.hub.planner import planner_statistics_refresh
 from saferhub.imports.checking import Checked, Checker, Context, Plan, Problem
 from saferhub.imports.models import ImportRun, MappingProfile, RecordKind, Rejection, RunStatus
 from saferhub.imports.profiles import (
@@ -37,12 +38,13 @@ from saferhub.imports.profiles import (
 )
 from saferhub.imports.reading import FileRefused, Source, open_source
 from saferhub.imports.writing import Writer
+from saferhub.incidents.models import Incident, IncidentPerson, IncidentRevision
 from saferhub.linkage.linking import records_link_on_arrival
 from saferhub.linkage.models import EntityKind
 from saferhub.partnerships.models import Membership, Organisation, Partnership
 from saferhub.partnerships.themes import ThemeBook
-from saferhub.people.models import PersonRecord
-from saferhub.places.models import PlaceRecord
+from saferhub.people.models import PersonAddress, PersonRecord, PersonRecordRevision
+from saferhub.places.models import PlaceRecord, PlaceRecordRevision
 
 logger = logging.getLogger(__name__)
 
@@ -396,6 +398,7 @@ def import_run_execute(
         )
     else:
         run.status = RunStatus.FINISHED
+        planner_statistics_refresh(WRITTEN_MODELS[run.kind], run.rows_inserted + run.rows_updated)
         _link_new_records(run)
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "message", "finished_at", "bytes_total"])
@@ -403,6 +406,21 @@ def import_run_execute(
         on_progress(run)
     return run
 
+
+# The tables an import of each kind writes to (an incidents file brings its people and
+# places too), whose planner statistics a large import refreshes.
+WRITTEN_MODELS = {
+    RecordKind.INCIDENTS: [
+        Incident,
+        IncidentPerson,
+        IncidentRevision,
+        PersonRecord,
+        PersonAddress,
+        PlaceRecord,
+    ],
+    RecordKind.PEOPLE: [PersonRecord, PersonAddress, PersonRecordRevision],
+    RecordKind.PLACES: [PlaceRecord, PlaceRecordRevision],
+}
 
 # Linking each new record on arrival takes milliseconds; past this many, a bulk run
 # (`saferhub link`) is quicker and the run leaves them to it.

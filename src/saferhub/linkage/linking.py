@@ -26,6 +26,7 @@ import pyarrow as pa
 from django.db import transaction
 from django.db.models import Q
 
+from saferhub.hub.planner import planner_statistics_refresh
 from saferhub.linkage.models import (
     CandidatePair,
     Entity,
@@ -425,6 +426,11 @@ def link_bulk(
             .distinct()
             .count()
         )
+    # After the transaction: ANALYZE inside it would see the new rows but hold its locks.
+    planner_statistics_refresh(
+        [Entity, RecordLink, EntityEvent, CandidatePair],
+        result.new_entities + result.links_made + result.moved + result.pairs_queued,
+    )
     result.seconds = time.monotonic() - started
     progress("Done", 5)
     return result
@@ -574,7 +580,13 @@ def _person_candidates(row: dict, organisation_ids: list[int], record_id: int):
     if given and family:
         keys |= Q(family_key=given, given_key=family)
     if row["postcode"]:
-        at_postcode = PersonAddress.objects.filter(postcode=row["postcode"]).values("person_id")
+        # The few people at the postcode, fetched first: as a subquery inside the OR, the
+        # planner reached them through a scan of every record with the given name.
+        at_postcode = list(
+            PersonAddress.objects.filter(postcode=row["postcode"]).values_list(
+                "person_id", flat=True
+            )
+        )
         if forms:
             keys |= Q(pk__in=at_postcode, given_key__in=forms)
         if row["dob_day"] is not None:

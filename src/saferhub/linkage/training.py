@@ -519,6 +519,26 @@ def term_frequencies(table, kind: str) -> dict[str, dict[str, float]]:
     return frequencies
 
 
+# Training learns from a sample of this many records at most. The pairs a training round
+# compares grow with the square of the records (a round blocked on date of birth compares
+# everyone born on one day): at 1,000,000 people they took 13 GiB. A quarter of a million
+# records still holds thousands of true pairs in each round, enough to learn every m; the
+# prior is unchanged by sampling (matches and pairs both shrink by the square of the rate),
+# and term frequencies are counted on all the records.
+TRAINING_MAX_RECORDS = 250_000
+
+
+def training_sample(table: pa.Table, limit: int = TRAINING_MAX_RECORDS) -> pa.Table:
+    """The records training learns from: all of them, or `limit` chosen at random (seeded,
+    so that the same records give the same model)."""
+    if table.num_rows <= limit:
+        return table
+    import numpy as np
+
+    chosen = np.sort(np.random.default_rng(SEED).choice(table.num_rows, limit, replace=False))
+    return table.take(pa.array(chosen))
+
+
 # No trained m below this: on a small set, expectation maximisation drives the m of a level
 # no matching pair happened to reach to zero, a weight of minus hundreds that no other evidence
 # could outweigh. At 1e-3 a disagreement weighs at most about minus ten.
@@ -609,9 +629,10 @@ def linkage_model_train(
     """Train a linkage model of `kind` on the records of the partnership's organisations and
     keep it as the next version: u by random sampling, m by expectation maximisation over
     several blocking rules, the prior from pairs that share a CHI number (or UPRN)."""
-    table = partnership_table(partnership=partnership, kind=kind)
-    if table.num_rows < 2:
+    full_table = partnership_table(partnership=partnership, kind=kind)
+    if full_table.num_rows < 2:
         raise ValueError("There are too few records to train a model on.")
+    table = training_sample(full_table)
     linker, _database = splink_linker(table, splink_settings(kind))
     training = linker.training
     try:
@@ -654,7 +675,7 @@ def linkage_model_train(
     if missing:
         raise RuntimeError(f"Training lost the comparisons {sorted(missing)}; nothing was kept.")
     organisations = {}
-    for organisation_id in table.column("organisation_id").to_pylist():
+    for organisation_id in full_table.column("organisation_id").to_pylist():
         organisations[str(organisation_id)] = organisations.get(str(organisation_id), 0) + 1
     decided = CandidatePair.objects.filter(
         partnership=partnership, kind=kind, status__in=[PairStatus.SAME, PairStatus.DIFFERENT]
@@ -662,7 +683,8 @@ def linkage_model_train(
     learned = _learn_from_decisions(settings, partnership=partnership, kind=kind)
     trained_on = {
         "date": timezone.now().isoformat(),
-        "records": table.num_rows,
+        "records": full_table.num_rows,
+        "records_sampled": table.num_rows,
         "records_by_organisation": organisations,
         "seed": SEED,
         "trained_by": user.pk if user else None,
@@ -675,7 +697,7 @@ def linkage_model_train(
             f"beside the {DECISION_PRIOR_PAIRS} that expectation maximisation's figure is worth. "
             "Pairs decided different are never proposed again and never joined."
         ),
-        "term_frequencies": term_frequencies(table, kind),
+        "term_frequencies": term_frequencies(full_table, kind),
         "splink_version": _splink_version(),
     }
     with transaction.atomic():
