@@ -69,6 +69,44 @@ HUB_COMMANDS = [
         ],
     ),
     (
+        "Analysis on any data (docs/analysis.md)",
+        [
+            (
+                "analyse trends --events FILE --date COL [--by COL ...]",
+                "Counts by month with seasonality and the same period last year",
+            ),
+            (
+                "analyse hotspots --areas FILE --id COL --value COL",
+                "Getis-Ord Gi* hotspots and cold spots per area (--fdr, --weights, --plot)",
+            ),
+            (
+                "analyse autocorrelation --areas FILE --id COL --value COL",
+                "Global Moran's I and Geary's C with permutation p-values",
+            ),
+            (
+                "analyse near-repeat --events FILE --x COL --y COL --date COL ...",
+                "Knox test over distance and time bands, with Monte Carlo p-values",
+            ),
+        ],
+    ),
+    (
+        "Evaluating initiatives (docs/evaluation.md)",
+        [
+            (
+                "evaluate its --data FILE --time COL --outcome COL --start PERIOD",
+                "Interrupted time series: segmented regression with seasonality",
+            ),
+            (
+                "evaluate did --data FILE --outcome COL ...",
+                "Difference-in-differences: 2x2, or a panel with unit and time fixed effects",
+            ),
+            (
+                "evaluate synthetic-control --data FILE --unit COL --time COL ...",
+                "Synthetic control with donor weights, placebo p-value and leave-one-out",
+            ),
+        ],
+    ),
+    (
         "Running the hub",
         [
             (
