@@ -285,6 +285,34 @@ def test_stats_group_by_theme_and_month(staff):
     ]
 
 
+def test_stats_group_by_data_zone(staff):
+    for zone, times in (("S01009876", 5), ("S01009877", 6), ("S01009878", 1)):
+        for _ in range(times):
+            record(staff["police-fife"], themes=["fire_safety"], data_zone=zone)
+    body = api(staff["sfrs-fife"]).get("/api/v1/stats/incidents", {"by": "data_zone"}).json()
+    assert body["results"] == [
+        {"data_zone": "S01009876", "count": 5, "suppressed": False},
+        {"data_zone": "S01009877", "count": 6, "suppressed": False},
+        {"data_zone": "S01009878", "count": None, "suppressed": True},
+    ]
+
+
+def test_counts_can_be_limited_to_some_data_zones(staff):
+    from saferhub.incidents.selectors import IncidentFilters, incident_counts
+    from saferhub.sharing.engine import reader_for
+    from saferhub.sharing.models import Purpose
+
+    for zone in ("S01009876",) * 5 + ("S01009877",) * 7:
+        record(staff["police-fife"], themes=["fire_safety"], data_zone=zone)
+    reader = reader_for(staff["sfrs-fife"], Purpose.ANALYSIS)
+
+    counts = incident_counts(
+        reader=reader, by=["theme"], filters=IncidentFilters(data_zones=("S01009877",))
+    )
+
+    assert counts == [{"theme": "fire_safety", "count": 7, "suppressed": False}]
+
+
 def test_stats_refuse_an_unknown_grouping(staff):
     response = api(staff["police-fife"]).get("/api/v1/stats/incidents", {"by": "colour"})
     assert response.status_code == 422

@@ -338,6 +338,7 @@ class CountOut(Schema):
     owner: str | None = None
     risk: str | None = None
     partnership: str | None = None
+    data_zone: str | None = None
     count: int | None
     suppressed: bool
 

@@ -36,6 +36,8 @@ class IncidentFilters:
     occurred_to: datetime.date | None = None
     owner: str | None = None
     risk: str | None = None
+    # Only incidents in these data zones (codes such as S01007700); None for anywhere.
+    data_zones: tuple[str, ...] | None = None
 
 
 def incidents_at_least(reader: Reader, at_least: str) -> QuerySet[Incident]:
@@ -60,6 +62,8 @@ def _filtered(
         queryset = queryset.filter(owner__code=filters.owner)
     if filters.risk:
         queryset = queryset.filter(risk=filters.risk)
+    if filters.data_zones is not None:
+        queryset = queryset.filter(data_zone__in=filters.data_zones)
     return queryset
 
 
@@ -129,7 +133,7 @@ def count_up_to(queryset: QuerySet, limit: int = COUNT_UP_TO) -> tuple[int, bool
     return (count, True) if count <= limit else (limit, False)
 
 
-GROUPINGS = ("theme", "month", "category", "owner", "risk", "partnership")
+GROUPINGS = ("theme", "month", "category", "owner", "risk", "partnership", "data_zone")
 
 
 def incident_counts(
@@ -149,6 +153,7 @@ def incident_counts(
         "owner": "owner__code",
         "risk": "risk",
         "partnership": "partnership__code",
+        "data_zone": "data_zone",
     }
     if "month" in by:
         visible = visible.annotate(month=TruncMonth("occurred_at"))
