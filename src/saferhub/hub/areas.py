@@ -67,11 +67,16 @@ AREAS = [
         "analysis",
         "Analysis",
         "Trends, repeat victimisation, hotspots and deprivation, from data you may see.",
+        url_name="analysis:index",
+        namespace="analysis",
+        for_roles=frozenset({"analyst", "coordinator", "manager"}),
     ),
     Area(
         "initiatives",
         "Initiatives",
         "Prevention initiatives and whether they worked, with the strength of the evidence.",
+        url_name="evaluation:register",
+        namespace="evaluation",
     ),
     Area(
         "linkage",

@@ -26,6 +26,7 @@ import pyarrow as pa
 from django.db import transaction
 from django.db.models import Q
 
+from saferhub.hub.bulk import rows_insert
 from saferhub.hub.planner import planner_statistics_refresh
 from saferhub.linkage.models import (
     CandidatePair,
@@ -262,37 +263,35 @@ def _current_links(partnership: Partnership, kind: str) -> dict[int, tuple[int, 
     }
 
 
-def _predict(model: LinkageModel, rows: list[dict], review: float):
-    """Splink's pairs at or above `review`, as dicts, and the linker that made them."""
+@dataclass
+class _Pairs:
+    """Splink's pairs at or above the review threshold, column by column: a bulk run over a
+    million records holds a couple of million pairs, which as Python dicts took gigabytes."""
+
+    left: list[int]
+    right: list[int]
+    probability: list[float]
+    table: pa.Table  # every column Splink gave, the evidence (mw_ columns) included
+
+    def rows(self, positions: list[int]) -> list[dict]:
+        """The pairs at `positions` with all their columns, as dicts."""
+        return self.table.take(pa.array(positions, type=pa.int64())).to_pylist()
+
+
+def _predict(model: LinkageModel, rows: list[dict], review: float) -> _Pairs:
+    """Splink's pairs at or above `review`."""
     table = rows_table(model.kind, rows)
-    splink = splink_linker(table, model.settings, model.trained_on.get("term_frequencies"))
-    predictions = splink[0].inference.predict(
-        threshold_match_probability=review, warning_mode="never"
+    linker, _database = splink_linker(
+        table, model.settings, model.trained_on.get("term_frequencies")
     )
-    return predictions.as_record_list(), splink
-
-
-def _clusters(splink, pairs: list[dict], auto_link: float) -> dict[int, int]:
-    """Splink's connected components of the pairs at or above `auto_link`: record id ->
-    cluster id (the lowest record id in it). The pairs are given, not Splink's whole
-    prediction, so that pairs a person decided are not the same stay apart."""
-    edges = pa.table(
-        {
-            "unique_id_l": pa.array([p["unique_id_l"] for p in pairs], type=pa.int64()),
-            "unique_id_r": pa.array([p["unique_id_r"] for p in pairs], type=pa.int64()),
-            "match_probability": pa.array(
-                [p["match_probability"] for p in pairs], type=pa.float64()
-            ),
-            "match_weight": pa.array([p["match_weight"] for p in pairs], type=pa.float64()),
-        }
+    predictions = linker.inference.predict(threshold_match_probability=review, warning_mode="never")
+    pairs = predictions.as_duckdbpyrelation().to_arrow_table()
+    return _Pairs(
+        left=pairs.column("unique_id_l").to_pylist(),
+        right=pairs.column("unique_id_r").to_pylist(),
+        probability=pairs.column("match_probability").to_pylist(),
+        table=pairs,
     )
-    linker, database = splink
-    registered = database.register(edges, table_name="saferhub_kept_pairs")
-    predictions = linker.table_management.register_table_predict(registered)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=auto_link
-    )
-    return {row["unique_id"]: row["cluster_id"] for row in clusters.as_record_list()}
 
 
 def _evidence_of(scorer: Scorer, left: dict, right: dict, pair: dict) -> list[dict]:
@@ -339,12 +338,11 @@ def link_bulk(
         model = linkage_model_train(partnership=partnership, kind=kind, user=user)
         result.trained = True
     thresholds = thresholds_of(partnership, kind)
-    pairs: list[dict] = []
-    splink = None
+    pairs = _Pairs([], [], [], pa.table({}))
     if model is not None:
         result.model_version = model.version
         progress("Comparing pairs", 2)
-        pairs, splink = _predict(model, rows, thresholds.review)
+        pairs = _predict(model, rows, thresholds.review)
     progress("Grouping records", 3)
     decided = _decided(partnership, kind)
     links = _current_links(partnership, kind)
@@ -361,25 +359,17 @@ def link_bulk(
             else:
                 first_of_entity[entity_id] = record_id
     best: dict[int, float] = defaultdict(float)
-    joining: list[dict] = []
-    for pair in pairs:
-        left, right = sorted((pair["unique_id_l"], pair["unique_id_r"]))
-        # A pair a person decided is theirs: never joined against their word, never queued.
-        probability = pair["match_probability"]
+    # Records joined by pairs at or above auto-link (Splink's connected components, found
+    # here so that pairs a person decided are not the same stay apart).
+    for left, right, probability in zip(pairs.left, pairs.right, pairs.probability, strict=True):
+        left, right = (left, right) if left < right else (right, left)
         if (
             probability >= thresholds.auto_link
             and decided.get((left, right)) != PairStatus.DIFFERENT
         ):
-            joining.append(pair)
+            components.join(left, right)
             best[left] = max(best[left], probability)
             best[right] = max(best[right], probability)
-    if joining:
-        first_in_cluster: dict[int, int] = {}
-        for record_id, cluster_id in _clusters(splink, joining, thresholds.auto_link).items():
-            if cluster_id in first_in_cluster:
-                components.join(first_in_cluster[cluster_id], record_id)
-            else:
-                first_in_cluster[cluster_id] = record_id
     for (left, right), status in decided.items():
         if status == PairStatus.SAME and left in components.parent and right in components.parent:
             components.join(left, right)
@@ -399,11 +389,14 @@ def link_bulk(
         queued = []
         scorer = Scorer(model) if model is not None else None
         by_id = {row["unique_id"]: row for row in rows}
-        for pair in pairs:
+        uncertain = [
+            position
+            for position, probability in enumerate(pairs.probability)
+            if thresholds.review <= probability < thresholds.auto_link
+        ]
+        for pair in pairs.rows(uncertain):
             left, right = sorted((pair["unique_id_l"], pair["unique_id_r"]))
             probability = pair["match_probability"]
-            if not thresholds.review <= probability < thresholds.auto_link:
-                continue
             if (left, right) in decided or entity_of.get(left) == entity_of.get(right):
                 continue
             queued.append(
@@ -453,8 +446,10 @@ def _write_entities(
     for record_id in record_ids:
         members[components.find(record_id)].append(record_id)
     entity_of: dict[int, int] = {}
-    new_links: list[RecordLink] = []
-    events: list[EntityEvent] = []
+    # Rows for rows_insert (plain values: a first run writes a row per record and entity).
+    new_links: list[dict] = []
+    events: list[dict] = []
+    by_id = user.pk if user else None
     moves: dict[int, list[tuple[int, float]]] = defaultdict(list)  # keeper -> records moved in
     merges: list[tuple[int, int]] = []  # (merged, into)
     new_groups: list[list[int]] = []
@@ -473,54 +468,56 @@ def _write_entities(
             entity_of[record_id] = keeper
             if record_id not in links:
                 new_links.append(
-                    RecordLink(
-                        entity_id=keeper,
-                        partnership=partnership,
-                        match_probability=best.get(record_id, 1.0),
-                        linked_by=LinkedBy.BULK,
-                        **{f"{field}_id": record_id},
-                    )
+                    {
+                        "entity_id": keeper,
+                        "partnership_id": partnership.pk,
+                        "match_probability": best.get(record_id, 1.0),
+                        "linked_by": LinkedBy.BULK,
+                        f"{field}_id": record_id,
+                    }
                 )
                 events.append(
-                    EntityEvent(
-                        entity_id=keeper,
-                        action=EntityEvent.Action.LINKED,
-                        by=user,
-                        detail={
+                    {
+                        "entity_id": keeper,
+                        "action": EntityEvent.Action.LINKED,
+                        "by_id": by_id,
+                        "detail": {
                             "record_id": record_id,
                             "run": "bulk",
                             "match_probability": best.get(record_id, 1.0),
                         },
-                    )
+                    }
                 )
             elif links[record_id][0] != keeper:
                 moves[keeper].append((record_id, best.get(record_id, 1.0)))
     # New entities, one per group of records no entity holds yet.
-    created = Entity.objects.bulk_create(
-        [Entity(partnership=partnership, kind=kind) for _ in new_groups], batch_size=1000
+    created = rows_insert(
+        Entity,
+        [{"partnership_id": partnership.pk, "kind": kind} for _ in new_groups],
+        with_ids=True,
     )
-    for entity, records in zip(created, new_groups, strict=True):
+    for entity_id, records in zip(created, new_groups, strict=True):
         for position, record_id in enumerate(records):
-            entity_of[record_id] = entity.pk
+            entity_of[record_id] = entity_id
             first = position == 0
             new_links.append(
-                RecordLink(
-                    entity=entity,
-                    partnership=partnership,
-                    match_probability=1.0 if first else best.get(record_id, 1.0),
-                    linked_by=LinkedBy.FIRST if first else LinkedBy.BULK,
-                    **{f"{field}_id": record_id},
-                )
+                {
+                    "entity_id": entity_id,
+                    "partnership_id": partnership.pk,
+                    "match_probability": 1.0 if first else best.get(record_id, 1.0),
+                    "linked_by": LinkedBy.FIRST if first else LinkedBy.BULK,
+                    f"{field}_id": record_id,
+                }
             )
         events.append(
-            EntityEvent(
-                entity=entity,
-                action=EntityEvent.Action.CREATED,
-                by=user,
-                detail={"record_ids": records, "run": "bulk"},
-            )
+            {
+                "entity_id": entity_id,
+                "action": EntityEvent.Action.CREATED,
+                "by_id": by_id,
+                "detail": {"record_ids": records, "run": "bulk"},
+            }
         )
-    RecordLink.objects.bulk_create(new_links, batch_size=1000)
+    rows_insert(RecordLink, new_links)
     result.new_entities = len(created)
     result.links_made = len(new_links)
     # Records of entities a link of this run joined to a bigger one: moved, and the emptied
@@ -534,14 +531,17 @@ def _write_entities(
     for merged, into in merges:
         Entity.objects.filter(pk=merged).update(merged_into_id=into)
         detail = {"merged": merged, "into": into, "run": "bulk"}
-        events.append(
-            EntityEvent(entity_id=into, action=EntityEvent.Action.MERGED, by=user, detail=detail)
-        )
-        events.append(
-            EntityEvent(entity_id=merged, action=EntityEvent.Action.MERGED, by=user, detail=detail)
-        )
+        for entity_id in (into, merged):
+            events.append(
+                {
+                    "entity_id": entity_id,
+                    "action": EntityEvent.Action.MERGED,
+                    "by_id": by_id,
+                    "detail": detail,
+                }
+            )
     result.merged = len(merges)
-    EntityEvent.objects.bulk_create(events, batch_size=1000)
+    rows_insert(EntityEvent, events)
     return entity_of
 
 
