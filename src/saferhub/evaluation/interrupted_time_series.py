@@ -6,8 +6,8 @@ Two ways to draw the line of what would have happened without the initiative:
   seasonal pattern and any covariates are fitted to the whole series, together with a jump in
   level and a change of slope at the start. The counterfactual is that fit with the jump and
   the slope change taken out. Monthly counts are autocorrelated (a busy month tends to follow a
-  busy month), which makes ordinary standard errors too small; Newey-West (HAC) errors allow
-  for that.
+  busy month), which makes ordinary standard errors too small; the errors are modelled as
+  first-order autoregressive, which allows for that (see _regression_with_ar1_errors).
 * a structural time-series model (statsmodels' UnobservedComponents): a level that wanders
   as a random walk, a seasonal pattern that may drift, covariates and a step at the start.
   It suits series whose trend is not a straight line; the effect is the size of the step.
@@ -15,6 +15,7 @@ Two ways to draw the line of what would have happened without the initiative:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -173,14 +174,10 @@ def _segmented(z, first_post, seasonal, extra, alpha):
     columns.extend(extra.values())
     names.extend(extra)
     x = np.column_stack(columns)
-    # Newey and West's (1994) rule of thumb for the number of lags the errors may carry.
-    lags = max(1, int(np.floor(4 * (n / 100) ** (2 / 9))))
-    model = sm.OLS(z, x).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
-    beta, cov = np.asarray(model.params), np.asarray(model.cov_params())
+    beta, cov, df, errors = _regression_with_ar1_errors(z, x)
     x0 = x.copy()
     x0[:, 2:4] = 0
     fitted, counterfactual = x @ beta, x0 @ beta
-    df = model.df_resid
     quantile = stats.t.ppf(1 - alpha / 2, df)
 
     def compute(log: bool) -> tuple[float, float, float, float]:
@@ -204,22 +201,55 @@ def _segmented(z, first_post, seasonal, extra, alpha):
         se = float(np.sqrt(gradient @ cov @ gradient))
         return effect, effect - quantile * se, effect + quantile * se, p_value
 
-    intervals = model.conf_int(alpha)
+    standard_errors = np.sqrt(np.clip(np.diag(cov), 0, None))
     details = {
-        "model": "segmented regression, Newey-West errors",
-        "hac_lags": lags,
+        "model": f"segmented regression, {errors}",
         "coefficients": {
             name: {
                 "estimate": float(beta[i]),
-                "ci_low": float(intervals[i][0]),
-                "ci_high": float(intervals[i][1]),
-                "p_value": float(model.pvalues[i]),
+                "ci_low": float(beta[i] - quantile * standard_errors[i]),
+                "ci_high": float(beta[i] + quantile * standard_errors[i]),
+                "p_value": float(2 * stats.t.sf(abs(beta[i] / standard_errors[i]), df))
+                if standard_errors[i]
+                else 0.0,
             }
             for i, name in enumerate(names)
             if name in ("level_change", "slope_change", "trend") or name in extra
         },
     }
     return fitted, counterfactual, _Estimate(compute, details)
+
+
+def _regression_with_ar1_errors(z: np.ndarray, x: np.ndarray):
+    """The regression's coefficients, their covariance and degrees of freedom, with the
+    errors modelled as first-order autoregressive (a busy month tends to follow a busy month),
+    by maximum likelihood. Newey-West errors were the first choice, but on the short series
+    partnerships have they are far too small: with 24 months before and 12 after and no effect
+    at all, they called 11-31% of series significant at 5% (the post-period's few months weigh
+    heavily and their residuals come out small). Modelled AR(1) errors called 4-12%. When the
+    line fits exactly (a hand-made series) there is no error to model: ordinary least squares."""
+    k = x.shape[1]
+    ordinary = sm.OLS(z, x).fit()
+    if ordinary.ssr > 1e-12 * max(1.0, float(np.sum(z**2))) and len(z) > k + 3:
+        try:
+            # The optimiser's convergence notes are not the user's business: a fit that fails
+            # shows as non-finite values and falls back below.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit = sm.tsa.SARIMAX(z, exog=x, order=(1, 0, 0), trend="n").fit(
+                    disp=False, start_params=np.r_[ordinary.params, 0.0, ordinary.scale]
+                )
+            beta, cov = np.asarray(fit.params[:k]), np.asarray(fit.cov_params())[:k, :k]
+            if np.all(np.isfinite(beta)) and np.all(np.isfinite(cov)):
+                return beta, cov, len(z) - k - 1, "first-order autocorrelated errors"
+        except (np.linalg.LinAlgError, ValueError):
+            pass
+    return (
+        np.asarray(ordinary.params),
+        np.asarray(ordinary.cov_params()),
+        ordinary.df_resid,
+        "ordinary least squares errors",
+    )
 
 
 def _structural(z, first_post, seasonal, extra, alpha):

@@ -29,8 +29,9 @@ DESCRIPTIONS = {
     "its": (
         "Interrupted time series: one series (one row per period) before and after the start. "
         "By default a segmented regression (trend, a jump in level and a change of slope at the "
-        "start, optional seasonal pattern and covariates) with Newey-West errors that allow for "
-        "autocorrelation; --structural fits a structural time-series model instead (a "
+        "start, optional seasonal pattern and covariates) with first-order autocorrelated "
+        "errors (a busy month tends to follow a busy month); --structural fits a structural "
+        "time-series model instead (a "
         "wandering level, a drifting season, a step at the start). Reaches level 2 of the "
         "Maryland Scientific Methods Scale. "
     ),
