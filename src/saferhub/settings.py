@@ -266,6 +266,11 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [
     ("ds", NODE_MODULES_DIR / "@scottish-government" / "design-system" / "dist"),
     ("htmx", NODE_MODULES_DIR / "htmx.org" / "dist"),
+    # Charts (Vega-Lite) and maps (Leaflet) of the Analysis area, served by the hub itself.
+    ("vega", NODE_MODULES_DIR / "vega" / "build"),
+    ("vega-lite", NODE_MODULES_DIR / "vega-lite" / "build"),
+    ("vega-embed", NODE_MODULES_DIR / "vega-embed" / "build"),
+    ("leaflet", NODE_MODULES_DIR / "leaflet" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
