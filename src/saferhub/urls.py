@@ -14,5 +14,7 @@ urlpatterns = [
     path("", include("saferhub.audit.urls")),
     path("", include("saferhub.imports.urls")),
     path("", include("saferhub.linkage.urls")),
+    path("", include("saferhub.evaluation.urls")),
+    path("", include("saferhub.analysis.urls")),
     path("", include("saferhub.hub.urls")),
 ]

@@ -68,12 +68,13 @@ def test_the_side_navigation_names_every_area(jo):
         "Referrals",
         "Cases",
         "Meetings",
-        "Analysis",
         "Initiatives",
         "Protocols",
     ):
         assert f">{area}</a>" in page
     assert ">Admin</a>" not in page  # jo is not an admin
+    # The Analysis area is for analysts, coordinators and managers (docs/analysis.md).
+    assert ">Analysis</a>" not in page
 
 
 def test_an_area_still_to_come_says_so(jo):

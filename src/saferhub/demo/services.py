@@ -16,7 +16,9 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from saferhub.accounts.second_factor import DEVICE_NAME, second_factor_required
+from saferhub.demo.analysis_patterns import demo_patterns_load
 from saferhub.demo.incidents import demo_incidents_load, demo_now
+from saferhub.demo.initiatives import demo_initiatives_load
 from saferhub.demo.partner_exports import (
     EXPORT_FILES,
     PARTNERSHIP_CODE,
@@ -83,6 +85,7 @@ class DemoResult:
     exports_directory: Path | None = None
     # What linking the imported records did, by kind ("person", "place").
     linked: dict[str, BulkLinkResult] = field(default_factory=dict)
+    initiatives: int = 0
 
 
 def demo_totp_secret() -> str:
@@ -120,6 +123,15 @@ def demo_load(
             continue
         result.incidents += demo_incidents_load(
             partnership=partnership, size=size, seed=seed, now=demo_now()
+        )
+    # Patterns for the Analysis area to find (hotspots, repeat locations, a near-repeat
+    # burglary series), then three initiatives with finished evaluations; both add nothing
+    # when loaded again. Before the exports, so that one linking run sees every record.
+    for code in result.partnerships:
+        partnership = Partnership.objects.get(code=code)
+        result.incidents += demo_patterns_load(partnership=partnership, seed=seed, now=demo_now())
+        result.initiatives += demo_initiatives_load(
+            partnership=partnership, seed=seed, now=demo_now()
         )
     if exports != "none":
         directory = Path(settings.VAR_DIR) / "demo-exports" / exports

@@ -68,7 +68,8 @@ class Command(BaseCommand):
         summary = (
             f"Demo loaded: partnerships {', '.join(result.partnerships)}; "
             f"{result.users} users; {result.changes} changes made; "
-            f"{result.incidents} hand-made incidents added"
+            f"{result.incidents} hand-made incidents added; "
+            f"{result.initiatives} initiatives with their evaluations"
         )
         if result.exports:
             inserted = sum(e.inserted for e in result.exports)
