@@ -21,6 +21,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pyarrow as pa
 from django.db import transaction
@@ -40,6 +41,8 @@ from saferhub.linkage.models import (
     RecordLink,
 )
 from saferhub.linkage.preparation import (
+    PERSON_FIELDS,
+    PLACE_FIELDS,
     given_name_forms,
     member_organisation_ids,
     partnership_rows,
@@ -649,10 +652,15 @@ def record_link_on_arrival(
         organisation_ids = member_organisation_ids(partnership)
         (row,) = rows_of(kind, [record])
         if kind == EntityKind.PERSON:
-            candidates = list(_person_candidates(row, organisation_ids, record.pk))
+            candidates = _person_candidates(row, organisation_ids, record.pk)
+            fields = PERSON_FIELDS
         else:
-            candidates = list(_place_candidates(row, organisation_ids, record.pk))
-        candidate_rows = rows_of(kind, candidates)
+            candidates = _place_candidates(row, organisation_ids, record.pk)
+            fields = PLACE_FIELDS
+        # Plain values, not model objects: a common name brings hundreds of candidates.
+        candidate_rows = rows_of(
+            kind, [SimpleNamespace(**values) for values in candidates.values(*fields)]
+        )
         version, scorer = latest
         scores = sorted(
             (scorer.score(row, other) for other in candidate_rows),
