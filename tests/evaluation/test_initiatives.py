@@ -197,6 +197,25 @@ def test_re_running_makes_the_next_version_and_keeps_the_last(fife, initiative, 
     assert runs[1].parameters["start"] == "2025-07"
 
 
+def test_a_wandering_series_can_be_evaluated_with_the_structural_model(fife, initiative, fire):
+    months = _months(datetime.date(2024, 7, 1), 24)
+    # A level that drifts up and down before the start, and drops by about 5 after it.
+    drift = [8, 9, 11, 12, 12, 10, 9, 9, 11, 13, 13, 12]
+    counts = {m: (drift[i] if i < 12 else drift[i - 12] - 5) for i, m in enumerate(months)}
+    _monthly(fire, fife, "S01009876", counts)
+    indicator = _outcome(initiative)
+    series = indicator_series(indicator=indicator, reader=analysis_reader(fire, fife), today=TODAY)
+    assert "its-structural" in design_proposal(series=series, whole_partnership=False).allowed
+
+    run = evaluation_run(
+        initiative=initiative, indicator=indicator, user=fire, design="its-structural", today=TODAY
+    )
+
+    assert run.result["method"] == "its-structural"
+    assert run.result["msms_level"] == 2
+    assert run.result["effect"] < -2  # the step down, beyond the wandering level
+
+
 def test_an_output_indicator_is_not_evaluated(initiative, fire):
     output = _outcome(initiative, kind="output", name="Visits made")
     with pytest.raises(InitiativeInvalid) as raised:
@@ -257,7 +276,8 @@ def test_the_design_needs_comparison_areas_to_reach_level_3(fife, initiative, fi
         today=TODAY,
     )
     proposal = design_proposal(series=compared, whole_partnership=False)
-    assert proposal.design == "did" and proposal.allowed == ["its", "did"]
+    assert proposal.design == "did"
+    assert proposal.allowed == ["its", "its-structural", "did"]  # 12 months before the start
 
 
 def test_counts_under_5_are_suppressed_but_estimates_are_not():

@@ -151,6 +151,7 @@ class Indicator(models.Model):
 
 class Design(models.TextChoices):
     ITS = "its", "Interrupted time series"
+    ITS_STRUCTURAL = "its-structural", "Interrupted time series (structural model)"
     DID = "did", "Difference-in-differences"
     SYNTHETIC_CONTROL = "synthetic-control", "Synthetic control"
 

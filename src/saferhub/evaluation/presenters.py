@@ -25,6 +25,10 @@ DESIGN_IN_WORDS = {
     Design.ITS: "An interrupted time series draws the trend from the periods before the start "
     "and carries it on: that is what would have happened. The effect is the gap between what "
     "happened and that line.",
+    Design.ITS_STRUCTURAL: "An interrupted time series with a structural model: instead of a "
+    "straight-line trend, the level may wander from period to period, as many crime series "
+    "do; the effect is the step the series took at the start beyond that wandering. Use it "
+    "when the series before the start does not follow a straight line.",
     Design.DID: "Difference-in-differences compares the change in the initiative's areas with "
     "the change, over the same time, in comparison areas that did not get it. Anything that "
     "hit every area at once cancels out.",

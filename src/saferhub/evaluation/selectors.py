@@ -36,7 +36,15 @@ from saferhub.sharing.engine import Reader, reader_for, reader_in_partnership
 from saferhub.sharing.models import Level, Purpose
 
 # What the designs need before the start (the library's own "enough pre-period" checks).
-PRE_PERIODS_NEEDED = {Design.ITS: 8, Design.DID: 4, Design.SYNTHETIC_CONTROL: 8}
+PRE_PERIODS_NEEDED = {
+    Design.ITS: 8,
+    # A wandering level needs more before the start to tell its drift from a step.
+    Design.ITS_STRUCTURAL: 12,
+    Design.DID: 4,
+    Design.SYNTHETIC_CONTROL: 8,
+}
+# The designs that use the initiative's own series only.
+SINGLE_SERIES = (Design.ITS, Design.ITS_STRUCTURAL)
 SYNTHETIC_CONTROL_DONORS = 5
 COMPARISONS_SUGGESTED = 10
 
@@ -303,6 +311,8 @@ def design_proposal(*, series: Series, whole_partnership: bool) -> Proposal:
             f"{PRE_PERIODS_NEEDED[Design.ITS]} to tell a trend from noise, so any estimate "
             "will be weak."
         )
+    if pre >= PRE_PERIODS_NEEDED[Design.ITS_STRUCTURAL]:
+        allowed.append(Design.ITS_STRUCTURAL.value)
     if comparisons >= 1 and pre >= 1:
         allowed.append(Design.DID.value)
     if comparisons >= SYNTHETIC_CONTROL_DONORS and pre >= PRE_PERIODS_NEEDED[Design.ITS]:

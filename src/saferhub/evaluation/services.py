@@ -37,6 +37,7 @@ from saferhub.evaluation.models import (
 )
 from saferhub.evaluation.selectors import (
     PRE_PERIODS_NEEDED,
+    SINGLE_SERIES,
     SYNTHETIC_CONTROL_DONORS,
     analysis_reader,
     indicator_series,
@@ -371,7 +372,7 @@ def evaluation_run(
     series = indicator_series(
         indicator=indicator,
         reader=reader,
-        comparison_zones=comparison_zones if design != Design.ITS else [],
+        comparison_zones=comparison_zones if design not in SINGLE_SERIES else [],
         today=today,
     )
     try:
@@ -391,9 +392,11 @@ def evaluation_run(
         "values": series.values,
         "counts": series.counts,
         "treated_zones": treated_zones(indicator),
-        "comparison_zones": comparison_zones if design != Design.ITS else [],
+        "comparison_zones": comparison_zones if design not in SINGLE_SERIES else [],
         "granularity": indicator.granularity,
-        "seasonal": seasonal_cycle(series, indicator.granularity) if design == "its" else None,
+        "seasonal": seasonal_cycle(series, indicator.granularity)
+        if design in SINGLE_SERIES
+        else None,
         "pre_periods_needed": PRE_PERIODS_NEEDED[design],
     }
     with transaction.atomic():
@@ -418,7 +421,7 @@ def evaluation_run(
 
 def _run_design(design: str, indicator: Indicator, series):
     outcome = indicator.name
-    if design == Design.ITS:
+    if design in SINGLE_SERIES:
         frame = pd.DataFrame({"period": series.periods, outcome: series.values})
         return interrupted_time_series(
             frame,
@@ -426,6 +429,7 @@ def _run_design(design: str, indicator: Indicator, series):
             outcome=outcome,
             start=series.start,
             seasonal=seasonal_cycle(series, indicator.granularity),
+            structural=design == Design.ITS_STRUCTURAL,
         )
     zones = treated_zones(indicator)
     if design == Design.DID:
