@@ -21,7 +21,6 @@ SECTIONS = [
     "Referrals",
     "Cases",
     "Meetings",
-    "Analysis",
     "Initiatives",
     "Protocols",
 ]
@@ -133,7 +132,15 @@ def test_admin_sees_the_admin_section(page: Page, administrator):
     expect_path(page, "/partnerships/fife/")
     navigation = side_navigation(page)
     expect(navigation.get_by_role("link")).to_have_text(
-        [*SECTIONS[:-1], "Linking records", "Imports", "Protocols", "Admin"]
+        [
+            *SECTIONS[: SECTIONS.index("Meetings") + 1],
+            "Analysis",
+            "Initiatives",
+            "Linking records",
+            "Imports",
+            "Protocols",
+            "Admin",
+        ]
     )
     expect(navigation.get_by_role("link", name="Admin")).to_have_attribute("href", "/admin/")
 

@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('evaluation', '0001_initial'),
+        ("evaluation", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='evaluation',
-            name='design',
-            field=models.CharField(choices=[('its', 'Interrupted time series'), ('its-structural', 'Interrupted time series (structural model)'), ('did', 'Difference-in-differences'), ('synthetic-control', 'Synthetic control')], max_length=20),
+            model_name="evaluation",
+            name="design",
+            field=models.CharField(
+                choices=[
+                    ("its", "Interrupted time series"),
+                    ("its-structural", "Interrupted time series (structural model)"),
+                    ("did", "Difference-in-differences"),
+                    ("synthetic-control", "Synthetic control"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
