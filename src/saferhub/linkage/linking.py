@@ -568,18 +568,29 @@ def _person_candidates(row: dict, organisation_ids: list[int], record_id: int):
     """Person records sharing a blocking key with the row, by the indexes on names, date of
     birth, CHI number and postcode."""
     given, family, year = row["given_name"], row["family_name"], row["dob_year"]
+    month, day = row["dob_month"], row["dob_day"]
     forms = given_name_forms(row["given_canonical"]) or ([given] if given else [])
     keys = Q(pk__in=[])
     if row["chi"]:
         keys |= Q(chi_number=row["chi"])
-    if year is not None:
-        born = Q(date_of_birth__year=year)
+    # The blocking rules of training.PERSON_BLOCKING, each as an indexed condition. A date
+    # known only to the year is stored as 1 January, so month conditions may bring a few
+    # more candidates than the rules would: they are scored and come to nothing.
+    if year is not None and month is not None:
+        in_month = Q(date_of_birth__year=year, date_of_birth__month=month)
         if family:
-            keys |= Q(family_key=family) & born
+            keys |= Q(family_key=family) & in_month
         if forms:
-            keys |= Q(given_key__in=forms) & born
+            keys |= Q(given_key__in=forms) & in_month
     if family and forms:
-        keys |= Q(family_key=family, given_key__in=forms)
+        same_name = Q(family_key=family, given_key__in=forms)
+        if year is None:
+            keys |= same_name
+        else:
+            keys |= same_name & Q(date_of_birth__year=year)
+            keys |= same_name & Q(date_of_birth__isnull=True)
+            if day is not None:
+                keys |= same_name & Q(date_of_birth__month=month, date_of_birth__day=day)
     if given and family:
         keys |= Q(family_key=given, given_key=family)
     if row["postcode"]:
@@ -592,8 +603,8 @@ def _person_candidates(row: dict, organisation_ids: list[int], record_id: int):
         )
         if forms:
             keys |= Q(pk__in=at_postcode, given_key__in=forms)
-        if row["dob_day"] is not None:
-            born_on = datetime.date(year, row["dob_month"], row["dob_day"])
+        if day is not None:
+            born_on = datetime.date(year, month, day)
             keys |= Q(pk__in=at_postcode, date_of_birth=born_on)
     return (
         PersonRecord.objects.filter(keys, organisation_id__in=organisation_ids)

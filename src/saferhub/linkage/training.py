@@ -401,9 +401,18 @@ def _block(*columns: str) -> str:
 # birth alone would compare everyone born in a year with everyone else born in it.
 PERSON_BLOCKING = [
     _block("chi"),
-    _block("family_name", "dob_year"),
-    _block("given_canonical", "dob_year"),
-    _block("family_name", "given_canonical"),
+    # A name and the month of birth, not the year alone: at 1,000,000 people everyone called
+    # Smith born in 1984 made 20,000 pairs, and these two rules 190 million pairs in all.
+    _block("family_name", "dob_year", "dob_month"),
+    _block("given_canonical", "dob_year", "dob_month"),
+    # The same full name and year (a date known only to the year on one side), or day and
+    # month (the year mistyped).
+    _block("family_name", "given_canonical", "dob_year"),
+    _block("family_name", "given_canonical", "dob_month", "dob_day"),
+    # The same full name with no date of birth on one side. Two rules, each naming the side
+    # without one, so that the database picks those few records before joining.
+    _block("family_name", "given_canonical") + ' AND l."dob_year" IS NULL',
+    _block("family_name", "given_canonical") + ' AND r."dob_year" IS NULL',
     'l."given_name" = r."family_name" AND l."family_name" = r."given_name"',
     _block("postcode", "given_canonical"),
     # Both names mistyped: the same date of birth at the same postcode still brings them.
