@@ -47,7 +47,7 @@ from tests.linkage.test_arrival import _tricky_records
 
 # In the normal suite, never skipped (pyspark is a pinned test dependency). One xdist worker
 # runs the module, so that `make test` starts one JVM for it, not one per worker.
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("spark")]
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("spark"), pytest.mark.spark]
 
 # Summing the same weights in another order (Spark's plan is not DuckDB's) may change the last
 # bits of a double; anything larger would be a different level or parameter.
