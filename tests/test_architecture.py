@@ -6,7 +6,21 @@ from pathlib import Path
 
 import saferhub
 
-SENSITIVE = {"Incident", "IncidentPerson", "RelevantPartner", "EmergencyDisclosure"}
+SENSITIVE = {
+    "Incident",
+    "IncidentPerson",
+    "RelevantPartner",
+    "EmergencyDisclosure",
+    "Referral",
+    "ReferralEvent",
+    "Case",
+    "CaseIncident",
+    "RiskAssessment",
+    "CaseReview",
+    "Action",
+    "ActionUpdate",
+    "AgendaItem",
+}
 SOURCE = Path(saferhub.__file__).parent
 
 

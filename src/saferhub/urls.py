@@ -16,5 +16,10 @@ urlpatterns = [
     path("", include("saferhub.linkage.urls")),
     path("", include("saferhub.evaluation.urls")),
     path("", include("saferhub.analysis.urls")),
+    path("", include("saferhub.referrals.urls")),
+    path("", include("saferhub.cases.urls")),
+    path("", include("saferhub.actions.urls")),
+    path("", include("saferhub.briefings.urls")),
+    path("", include("saferhub.meetings.urls")),
     path("", include("saferhub.hub.urls")),
 ]

@@ -10,7 +10,8 @@ The order of the rules (the first that applies decides):
 
 0. A user sees nothing of a partnership in which they hold no role. A user whose roles there
    are all ones that work with figures, not people (a manager), sees at most `aggregate`.
-1. The reader's organisation owns the record: `personal`.
+1. The reader's organisation owns the record, or is the other party named on it (the
+   organisation a referral was sent to, the one an action was given to): `personal`.
 2. The reader has a current emergency disclosure for the record: `personal`.
 3. The record is restricted: `personal` to its relevant partners, `none` to everyone else.
 4. The highest level among the protocols of the record's partnership that are active today,
@@ -42,6 +43,7 @@ from saferhub.sharing.models import (
 RANK = {Level.NONE: 0, Level.AGGREGATE: 1, Level.DEPERSONALISED: 2, Level.PERSONAL: 3}
 
 OWNER = "owner"
+RECIPIENT = "recipient"
 RELEVANT_PARTNER = "relevant_partner"
 EMERGENCY = "emergency"
 PROTOCOL = "protocol"
@@ -82,6 +84,8 @@ class SharedUnder:
     def in_words(self) -> str:
         if self.rule == OWNER:
             return "Your organisation recorded this."
+        if self.rule == RECIPIENT:
+            return "This was sent or given to your organisation."
         if self.rule == RELEVANT_PARTNER:
             return (
                 "This record is restricted, and your organisation is named on it as a "
@@ -238,8 +242,12 @@ def decide(
     restricted: bool,
     relevant_partner_ids: set[int] | frozenset[int],
     emergency: bool = False,
+    recipient_id: int | None = None,
 ) -> Access:
-    """The level at which `reader` may see one record, and why (rules 0 to 5 above)."""
+    """The level at which `reader` may see one record, and why (rules 0 to 5 above).
+
+    `recipient_id` is the record's other party, for kinds of record that have one (a
+    referral's receiving organisation, an action's assignee)."""
     if partnership_id not in reader.partnerships:
         return NO_ACCESS
     access = _decide_by_organisation(
@@ -250,6 +258,7 @@ def decide(
         restricted=restricted,
         relevant_partner_ids=relevant_partner_ids,
         emergency=emergency,
+        recipient_id=recipient_id,
     )
     if partnership_id not in reader.personal_partnerships and access.rank > RANK[Level.AGGREGATE]:
         return Access(Level.AGGREGATE, access.shared_under)
@@ -265,10 +274,13 @@ def _decide_by_organisation(
     restricted: bool,
     relevant_partner_ids,
     emergency: bool,
+    recipient_id: int | None,
 ) -> Access:
     p = reader.organisation_id
     if p is not None and owner_id == p:
         return Access(Level.PERSONAL, SharedUnder(OWNER))
+    if p is not None and recipient_id == p:
+        return Access(Level.PERSONAL, SharedUnder(RECIPIENT))
     if emergency:
         return Access(Level.PERSONAL, SharedUnder(EMERGENCY))
     if restricted:
@@ -300,6 +312,9 @@ class RecordShape:
     record_field: str
     # Which of the reader's emergency disclosures apply to this kind of record.
     emergency_ids: str = ""
+    # The column naming the record's other party, who sees it as its owner does (a
+    # referral's receiving organisation); empty for kinds of record without one.
+    recipient_field: str = ""
 
 
 def visibility_filter(reader: Reader, shape: RecordShape, at_least: str) -> Q:
@@ -334,6 +349,8 @@ def visibility_filter(reader: Reader, shape: RecordShape, at_least: str) -> Q:
         condition = Q(restricted=True) & named
         if p is not None:
             condition |= Q(owner_id=p)
+            if shape.recipient_field:
+                condition |= Q(**{shape.recipient_field: p})
         if emergency_ids:
             condition |= Q(pk__in=emergency_ids)
         for terms in reader.protocols:
