@@ -302,9 +302,10 @@ LOGGING = {
 
 NINJA_PAGINATION_PER_PAGE = 50
 
-# Background work (imports) goes through Django's task interface. "database" keeps the queue in
-# the hub's own database, run by `saferhub worker` (which `saferhub serve` starts); "immediate"
-# runs each task at once, inside the request that asked for it (the test suite uses it).
+# Background work (imports, linking, the morning briefings) goes through Django's task
+# interface. "database" keeps the queue in the hub's own database, run by `saferhub worker`
+# (which `saferhub serve` starts); "immediate" runs each task at once, inside the request that
+# asked for it (the test suite uses it).
 TASK_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
@@ -317,7 +318,7 @@ if TASKS_BACKEND not in TASK_BACKENDS:
 TASKS = {
     "default": {
         "BACKEND": TASK_BACKENDS[TASKS_BACKEND],
-        "QUEUES": ["default", "imports", "linkage"],
+        "QUEUES": ["default", "imports", "linkage", "briefings"],
     }
 }
 
