@@ -15,6 +15,9 @@ from tests.conftest import EXAMPLE_FILE
 
 SAFERHUB = Path(sys.executable).parent / "saferhub"
 
+# Each process gets a SQLite database of its own, whatever DATABASE_URL says.
+pytestmark = pytest.mark.own_database
+
 
 def saferhub(*args: str, env: dict | None = None, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(
