@@ -5,15 +5,21 @@ action is checked the same way wherever it comes from.
 """
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
 from saferhub.actions.models import Action, ActionStatus, ActionUpdate
+from saferhub.actions.selectors import action_access
+from saferhub.audit.services import Disclosure, audit_record
+from saferhub.cases.models import Case
 from saferhub.hub.notifications import notify_by_email, partnership_users_of
 from saferhub.partnerships.models import Membership, Partnership, RoleAssignment, User
 from saferhub.partnerships.themes import ThemeBook
+from saferhub.sharing.engine import PROTOCOL, RECIPIENT, Reader
+from saferhub.sharing.models import Level, Purpose
 
 
 class ActionInvalid(Exception):
@@ -92,6 +98,13 @@ def action_create(*, user: User, partnership: Partnership, data: ActionInput) ->
     sources = [data.case_id, data.briefing_id, data.meeting_id]
     if sum(source is not None for source in sources) > 1:
         errors["source"] = "An action comes from one case, briefing or meeting, not several"
+    if (
+        data.case_id is not None
+        and not Case.objects.filter(pk=data.case_id, partnership=partnership).exists()
+    ):
+        errors["source"] = f"There is no case {data.case_id} in this partnership"
+    if data.due_on is None:
+        errors["due_on"] = "Enter when the action is due"
     if errors:
         raise ActionInvalid(errors)
     with transaction.atomic():
@@ -116,8 +129,60 @@ def action_create(*, user: User, partnership: Partnership, data: ActionInput) ->
         ActionUpdate.objects.create(
             action=action, at=timezone.now(), by=user, status=ActionStatus.OPEN, note="Set"
         )
+        if action.assignee_organisation_id != action.owner_id:
+            _audit_disclosure(user, action)
         _tell_assignee(action)
     return action
+
+
+def _audit_disclosure(user: User, action: Action) -> None:
+    """Giving an action to another organisation discloses it to them in full."""
+    audit_record(
+        actor=user,
+        action="disclose",
+        purpose=Purpose.TASKING,
+        disclosures=[
+            Disclosure(
+                record_type="action",
+                record_id=action.pk,
+                partnership_code=action.partnership.code,
+                owner_code=action.owner.code,
+                level=Level.PERSONAL,
+                basis=RECIPIENT,
+            )
+        ],
+        detail={"to": action.assignee_organisation.code},
+    )
+
+
+def action_reads_record(*, reader: Reader, actions: Iterable[Action]) -> None:
+    """Write down, in the audit trail, each other organisation's action the reader saw
+    (including one given to the reader's organisation: it is still the setter's record)."""
+    disclosures = []
+    for action in actions:
+        if action.owner_id == reader.organisation_id:
+            continue
+        access = action_access(reader, action)
+        if access.level not in (Level.PERSONAL, Level.DEPERSONALISED):
+            continue
+        basis = access.shared_under
+        by_protocol = basis is not None and basis.rule == PROTOCOL
+        disclosures.append(
+            Disclosure(
+                record_type="action",
+                record_id=action.pk,
+                partnership_code=action.partnership.code,
+                owner_code=action.owner.code,
+                level=access.level,
+                basis=basis.rule if basis else "",
+                protocol_code=basis.protocol_code if by_protocol else "",
+                protocol_version=basis.protocol_version if by_protocol else None,
+            )
+        )
+    if disclosures:
+        audit_record(
+            actor=reader.user, action="read", purpose=reader.purpose, disclosures=disclosures
+        )
 
 
 def _tell_assignee(action: Action) -> None:
@@ -182,6 +247,14 @@ def action_update(*, user: User, action: Action, status: str, note: str = "") ->
         action.save(update_fields=["status", "completed_at", "completion_note", "updated_at"])
         ActionUpdate.objects.create(
             action=action, at=now, by=user, status=status, note=note.strip()
+        )
+        # The note stays out of the audit trail: it is free text and may name people.
+        audit_record(
+            actor=user,
+            action="action_update",
+            purpose=Purpose.TASKING,
+            partnership_code=action.partnership.code,
+            detail={"action": action.pk, "status": status},
         )
     return action
 
