@@ -67,6 +67,7 @@ def test_the_side_navigation_names_every_area(jo):
         "Places",
         "Referrals",
         "Cases",
+        "Actions",
         "Meetings",
         "Initiatives",
         "Protocols",
@@ -77,10 +78,16 @@ def test_the_side_navigation_names_every_area(jo):
     assert ">Analysis</a>" not in page
 
 
-def test_an_area_still_to_come_says_so(jo):
-    page = page_of(jo, "/partnerships/fife/briefing/")
-    assert "This part of the hub is not available yet" in page
-    assert 'aria-current="page">Briefing</a>' in page
+def test_each_area_page_is_marked_current_in_the_navigation(jo):
+    for path, title in (
+        ("briefing/", "Briefing"),
+        ("referrals/", "Referrals"),
+        ("cases/", "Cases"),
+        ("actions/", "Actions"),
+        ("meetings/", "Meetings"),
+    ):
+        page = page_of(jo, f"/partnerships/fife/{path}")
+        assert f'aria-current="page">{title}</a>' in page, path
     assert jo.get("/partnerships/fife/nonsense/").status_code == 404
 
 

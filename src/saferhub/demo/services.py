@@ -17,8 +17,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from saferhub.accounts.second_factor import DEVICE_NAME, second_factor_required
 from saferhub.demo.analysis_patterns import demo_patterns_load
+from saferhub.demo.briefings import demo_briefings_load
+from saferhub.demo.cases import demo_cases_load
 from saferhub.demo.incidents import demo_incidents_load, demo_now
 from saferhub.demo.initiatives import demo_initiatives_load
+from saferhub.demo.meetings import demo_meetings_load
 from saferhub.demo.partner_exports import (
     EXPORT_FILES,
     PARTNERSHIP_CODE,
@@ -28,6 +31,7 @@ from saferhub.demo.partner_exports import (
 )
 from saferhub.demo.partnership_files import demo_partnership_files, earlier_version
 from saferhub.demo.population import PostcodePoint
+from saferhub.demo.referrals import demo_referrals_load
 from saferhub.geography.demo import COLUMNS, ROWS, SIDE, SOUTH, WEST, demo_geography_load
 from saferhub.geography.models import DataZone, PostcodeLookup
 from saferhub.imports.models import MappingProfile
@@ -86,6 +90,11 @@ class DemoResult:
     # What linking the imported records did, by kind ("person", "place").
     linked: dict[str, BulkLinkResult] = field(default_factory=dict)
     initiatives: int = 0
+    # The hub at work: made after the records and links, from them.
+    referrals: int = 0
+    cases: int = 0
+    briefings: int = 0
+    meetings: int = 0
 
 
 def demo_totp_secret() -> str:
@@ -143,6 +152,16 @@ def demo_load(
         dundee = Partnership.objects.get(code=PARTNERSHIP_CODE)
         for kind in (EntityKind.PERSON, EntityKind.PLACE):
             result.linked[kind] = link_bulk(partnership=dundee, kind=kind)
+    # The hub at work, last: referrals between partners, cases with their actions, a week of
+    # daily briefings, and two past MATAC meetings and the next, whose agendas are proposed
+    # from everything above. Each adds nothing when loaded again.
+    for code in result.partnerships:
+        partnership = Partnership.objects.get(code=code)
+        at_work = {"partnership": partnership, "seed": seed, "now": demo_now()}
+        result.referrals += demo_referrals_load(**at_work)
+        result.cases += demo_cases_load(**at_work)
+        result.briefings += demo_briefings_load(**at_work)
+        result.meetings += demo_meetings_load(**at_work)
     return result
 
 

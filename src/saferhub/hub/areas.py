@@ -8,7 +8,7 @@ class Area:
     slug: str
     title: str
     summary: str
-    # The URL name of the area's own page; areas still to come share one page that says so.
+    # The URL name of the area's own page (every area but the admin site has one).
     url_name: str = ""
     # Every page of this URL namespace belongs to the area (a protocol's page, say).
     namespace: str = ""
@@ -23,6 +23,8 @@ AREAS = [
         "Briefing",
         "The daily briefing on the last 24 hours: incidents by theme and area, repeat "
         "locations and people, new and overdue referrals, and the day's tasks.",
+        url_name="briefings:today",
+        namespace="briefings",
     ),
     Area(
         "incidents",
@@ -51,17 +53,31 @@ AREAS = [
         "Referrals",
         "Referrals between partners, such as a home fire safety visit or victim support, "
         "with the lawful basis for each.",
+        url_name="referrals:list",
+        namespace="referrals",
     ),
     Area(
         "cases",
         "Cases",
         "Problem-solving cases worked through scanning, analysis, response and assessment.",
+        url_name="cases:list",
+        namespace="cases",
+    ),
+    Area(
+        "actions",
+        "Actions",
+        "Actions given to you and your organisation, from cases, briefings and meetings; "
+        "overdue ones first.",
+        url_name="actions:mine",
+        namespace="actions",
     ),
     Area(
         "meetings",
         "Meetings",
         "The weekly multi-agency tasking and coordinating (MATAC) meeting: agenda, "
         "decisions and actions.",
+        url_name="meetings:list",
+        namespace="meetings",
     ),
     Area(
         "analysis",
@@ -113,5 +129,3 @@ AREAS = [
     ),
     Area("admin", "Admin", "Django's administration site.", for_roles=frozenset({"admin"})),
 ]
-
-AREAS_BY_SLUG = {area.slug: area for area in AREAS}

@@ -13,23 +13,16 @@ def hub(request: HttpRequest) -> dict:
         return {"hub": {}}
     match = request.resolver_match
     current_url_name = f"{match.namespace}:{match.url_name}" if match else ""
-    current_area = match.kwargs.get("area") if match else None
     navigation = []
     for area in AREAS:
         if area.for_roles and not area.for_roles & request.roles:
             continue
         if area.slug == "admin":
             url = reverse("admin:index")
-        elif area.url_name:
-            url = reverse(area.url_name, kwargs={"partnership_code": partnership.code})
         else:
-            url = reverse(
-                "hub:area", kwargs={"partnership_code": partnership.code, "area": area.slug}
-            )
-        current = (
-            area.slug == current_area
-            or (area.url_name and area.url_name == current_url_name)
-            or (area.namespace and match is not None and area.namespace == match.namespace)
+            url = reverse(area.url_name, kwargs={"partnership_code": partnership.code})
+        current = (area.url_name and area.url_name == current_url_name) or (
+            area.namespace and match is not None and area.namespace == match.namespace
         )
         navigation.append({"title": area.title, "url": url, "current": bool(current)})
     return {

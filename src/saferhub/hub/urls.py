@@ -8,5 +8,4 @@ urlpatterns = [
     path("", views.start, name="start"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("health/", views.health, name="health"),
-    path("partnerships/<slug:partnership_code>/<slug:area>/", views.area, name="area"),
 ]

@@ -1,13 +1,11 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from saferhub.hub.areas import AREAS_BY_SLUG
 from saferhub.partnerships.decorators import (
     LAST_PARTNERSHIP_SESSION_KEY,
-    partnership_member_required,
 )
 from saferhub.partnerships.selectors import partnerships_of_user
 
@@ -21,15 +19,6 @@ def start(request: HttpRequest) -> HttpResponse:
     last = request.session.get(LAST_PARTNERSHIP_SESSION_KEY)
     chosen = next((p for p in partnerships if p.code == last), partnerships[0])
     return redirect("partnerships:home", partnership_code=chosen.code)
-
-
-@partnership_member_required
-def area(request: HttpRequest, area: str) -> HttpResponse:
-    """An area of the workspace that is still to be built says so, and what it will hold."""
-    found = AREAS_BY_SLUG.get(area)
-    if found is None or found.url_name or found.for_roles:
-        raise Http404("No such area")
-    return render(request, "hub/area.html", {"area": found})
 
 
 def accessibility(request: HttpRequest) -> HttpResponse:

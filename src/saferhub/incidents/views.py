@@ -3,6 +3,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from saferhub.hub.next_steps import next_steps_for
 from saferhub.incidents.forms import (
     EmergencyDisclosureForm,
     IncidentFilterForm,
@@ -134,6 +135,9 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
             "incident": _page_of(incident, access),
             "why": why_shown(access),
             "can_ask_for_emergency": access.level == Level.DEPERSONALISED,
+            "next_steps": next_steps_for(
+                reader, kind="incident", record_id=incident.pk, organisation_id=incident.owner_id
+            ),
         },
     )
 

@@ -3,6 +3,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from saferhub.hub.find import find_text
+from saferhub.hub.next_steps import next_steps_for
 from saferhub.incidents.presenters import incident_rows
 from saferhub.incidents.selectors import access_of
 from saferhub.linkage.selectors import entity_of_record
@@ -90,6 +91,9 @@ def person_detail(request: HttpRequest, record_id: int) -> HttpResponse:
             "incident_count_exact": exact,
             "history": revision_rows(history, person_record_snapshot(record)) if history else [],
             "owner": record.organisation_id == reader.organisation_id,
+            "next_steps": next_steps_for(
+                reader, kind="person", record_id=record.pk, organisation_id=record.organisation_id
+            ),
             # The linked person this record belongs to, when the reader may see it.
             "entity_id": entity_of_record(reader=reader, record=record),
         },

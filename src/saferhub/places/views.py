@@ -2,6 +2,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from saferhub.hub.find import find_text
+from saferhub.hub.next_steps import next_steps_for
 from saferhub.incidents.presenters import incident_rows
 from saferhub.incidents.selectors import access_of
 from saferhub.linkage.selectors import entity_of_record
@@ -87,6 +88,9 @@ def place_detail(request: HttpRequest, record_id: int) -> HttpResponse:
                 else []
             ),
             "owner": record.organisation_id == reader.organisation_id,
+            "next_steps": next_steps_for(
+                reader, kind="place", record_id=record.pk, organisation_id=record.organisation_id
+            ),
             # The linked place this record belongs to, when the reader may see it.
             "entity_id": entity_of_record(reader=reader, record=record),
         },

@@ -69,7 +69,9 @@ class Command(BaseCommand):
             f"Demo loaded: partnerships {', '.join(result.partnerships)}; "
             f"{result.users} users; {result.changes} changes made; "
             f"{result.incidents} hand-made incidents added; "
-            f"{result.initiatives} initiatives with their evaluations"
+            f"{result.initiatives} initiatives with their evaluations; "
+            f"{result.referrals} referrals, {result.cases} cases, {result.briefings} daily "
+            f"briefings and {result.meetings} MATAC meetings"
         )
         if result.exports:
             inserted = sum(e.inserted for e in result.exports)
