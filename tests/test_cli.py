@@ -60,6 +60,8 @@ def test_help_lists_every_hub_command_in_plain_words():
         "import report RUN [--csv FILE]",
         "export person-clusters|place-clusters FILE --as USERNAME",
         "link people|places [--partnership CODE] [--retrain]",
+        "briefing --partnership CODE [--date D] [--area CODE]",
+        "briefing schedule",
     ):
         assert command in result.stdout
     assert "saferhub shell" in result.stdout
@@ -188,6 +190,17 @@ def test_serve_runs_gunicorn_and_a_task_worker_and_stops_both(hub_env):
     assert "Stopped the background task worker" in output
     with pytest.raises(ProcessLookupError):
         os.kill(worker_pid, 0)
+
+
+def test_the_worker_schedules_the_morning_briefings_once(hub_env):
+    env = dict(hub_env, TASKS_BACKEND="database")
+    first = saferhub("worker", "--batch", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "The morning briefings are scheduled" in first.stdout
+    # The run made whatever was due and queued its next run for tomorrow: no second one.
+    again = saferhub("worker", "--batch", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "already scheduled" in again.stdout
 
 
 def test_serve_refuses_a_bad_port(hub_env):

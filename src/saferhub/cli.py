@@ -69,6 +69,20 @@ HUB_COMMANDS = [
         ],
     ),
     (
+        "The daily briefing (docs/briefings.md)",
+        [
+            (
+                "briefing --partnership CODE [--date D] [--area CODE]",
+                "Make (or find) a day's briefing; --as USERNAME prints that user's version, "
+                "--pdf FILE writes it as a PDF",
+            ),
+            (
+                "briefing schedule",
+                "Make sure the morning briefings are scheduled (the worker does this itself)",
+            ),
+        ],
+    ),
+    (
         "Analysis on any data (docs/analysis.md)",
         [
             (
@@ -115,7 +129,8 @@ HUB_COMMANDS = [
             ),
             (
                 "worker [--batch]",
-                "Run background tasks (web imports) as they are queued (serve starts one)",
+                "Run background tasks (imports, linking, morning briefings) as they are queued "
+                "(serve starts one)",
             ),
             (
                 "demo [--size small|medium|large] [--exports small|full|none] [--seed N]",

@@ -3,6 +3,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tasks import task_backends
 from django_tasks_db import DatabaseBackend
 
+from saferhub.briefings.tasks import briefings_schedule_ensure
+
 
 def tasks_run_in_a_worker() -> bool:
     """Whether background tasks wait in the database for a worker (TASKS_BACKEND=database),
@@ -12,8 +14,9 @@ def tasks_run_in_a_worker() -> bool:
 
 class Command(BaseCommand):
     help = (
-        "Run the hub's background tasks (imports uploaded on the web) as they are queued in the "
-        "database, from every queue, until stopped. `saferhub serve` starts one for you."
+        "Run the hub's background tasks (imports uploaded on the web, linking runs, the morning "
+        "briefings) as they are queued in the database, from every queue, until stopped. It "
+        "first makes sure the morning briefings are scheduled. `saferhub serve` starts one."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,6 +40,9 @@ class Command(BaseCommand):
             )
         if options["interval"] < 0:
             raise CommandError("--interval must be zero or more seconds.")
+        # The morning briefings re-queue themselves each day; a new or restored database has
+        # no run waiting yet, so the worker starts one (never a second).
+        self.stdout.write(briefings_schedule_ensure())
         # Never reload on code changes (db_worker does under DEBUG): a reload would cut an
         # import short; restart the worker after an upgrade instead.
         call_command(
