@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from saferhub.actions.models import Action, ActionStatus, ActionUpdate
 from saferhub.actions.selectors import action_access
-from saferhub.audit.services import Disclosure, audit_record
+from saferhub.audit.services import Disclosure, audit_record, disclosure_under
 from saferhub.cases.models import Case
 from saferhub.hub.notifications import notify_by_email, partnership_users_of
 from saferhub.partnerships.models import Membership, Partnership, RoleAssignment, User
 from saferhub.partnerships.themes import ThemeBook
-from saferhub.sharing.engine import PROTOCOL, RECIPIENT, Reader
+from saferhub.sharing.engine import RECIPIENT, Reader
 from saferhub.sharing.models import Level, Purpose
 
 
@@ -165,18 +165,13 @@ def action_reads_record(*, reader: Reader, actions: Iterable[Action]) -> None:
         access = action_access(reader, action)
         if access.level not in (Level.PERSONAL, Level.DEPERSONALISED):
             continue
-        basis = access.shared_under
-        by_protocol = basis is not None and basis.rule == PROTOCOL
         disclosures.append(
-            Disclosure(
+            disclosure_under(
+                access,
                 record_type="action",
                 record_id=action.pk,
                 partnership_code=action.partnership.code,
                 owner_code=action.owner.code,
-                level=access.level,
-                basis=basis.rule if basis else "",
-                protocol_code=basis.protocol_code if by_protocol else "",
-                protocol_version=basis.protocol_version if by_protocol else None,
             )
         )
     if disclosures:

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from saferhub.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent, AuditSubject
 from saferhub.partnerships.models import User
+from saferhub.sharing.engine import PROTOCOL, Access
 
 LEVELS = ("personal", "depersonalised", "aggregate")
 PURPOSES = ("", "tasking", "referral", "analysis")
@@ -61,6 +62,32 @@ class Disclosure:
     protocol_code: str = ""
     protocol_version: int | None = None
     subjects: tuple[str, ...] = ()  # subject keys of the people the record is about
+
+
+def disclosure_under(
+    access: "Access",
+    *,
+    record_type: str,
+    record_id: int,
+    partnership_code: str,
+    owner_code: str,
+    subjects: tuple[str, ...] = (),
+) -> Disclosure:
+    """The audit trail's account of showing one record at the level `access` allows, and why:
+    the rule that allowed it, and for a protocol its code and version."""
+    basis = access.shared_under
+    by_protocol = basis is not None and basis.rule == PROTOCOL
+    return Disclosure(
+        record_type=record_type,
+        record_id=record_id,
+        partnership_code=partnership_code,
+        owner_code=owner_code,
+        level=access.level,
+        basis=basis.rule if basis else "",
+        protocol_code=basis.protocol_code if by_protocol else "",
+        protocol_version=basis.protocol_version if by_protocol else None,
+        subjects=subjects,
+    )
 
 
 class AuditChainHeadMissing(Exception):

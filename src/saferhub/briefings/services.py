@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from saferhub.actions.models import Action
 from saferhub.actions.services import ActionInput, action_create
-from saferhub.audit.services import Disclosure, audit_record
+from saferhub.audit.services import audit_record, disclosure_under
 from saferhub.briefings.models import Briefing, BriefingSettings, BriefingStatus, MadeBy
 from saferhub.geography.models import IntermediateZone
 from saferhub.hub.notifications import notify_by_email
@@ -29,7 +29,7 @@ from saferhub.partnerships.models import (
     User,
 )
 from saferhub.referrals.models import Referral
-from saferhub.sharing.engine import PROTOCOL, Access, Reader
+from saferhub.sharing.engine import Access, Reader
 from saferhub.sharing.models import Level
 
 NOTES_MAX = 5000
@@ -185,17 +185,12 @@ def briefing_path(briefing: Briefing) -> str:
 
 
 def _disclosure(record_type: str, record, access: Access, partnership_code: str, owner_code: str):
-    basis = access.shared_under
-    by_protocol = basis is not None and basis.rule == PROTOCOL
-    return Disclosure(
+    return disclosure_under(
+        access,
         record_type=record_type,
         record_id=record.pk,
         partnership_code=partnership_code,
         owner_code=owner_code,
-        level=access.level,
-        basis=basis.rule if basis else "",
-        protocol_code=basis.protocol_code if by_protocol else "",
-        protocol_version=basis.protocol_version if by_protocol else None,
     )
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from saferhub.actions.models import Action
 from saferhub.actions.services import ActionInput, action_create
-from saferhub.audit.services import Disclosure, audit_record
+from saferhub.audit.services import audit_record, disclosure_under
 from saferhub.cases.models import (
     Case,
     CaseIncident,
@@ -35,7 +35,7 @@ from saferhub.partnerships.models import Membership, Partnership, RoleAssignment
 from saferhub.partnerships.themes import ThemeBook
 from saferhub.people.models import PersonRecord
 from saferhub.places.models import PlaceRecord
-from saferhub.sharing.engine import PROTOCOL, Reader, reader_for, reader_in_partnership
+from saferhub.sharing.engine import Reader, reader_for, reader_in_partnership
 from saferhub.sharing.models import Level, Purpose
 from saferhub.sharing.pseudonyms import subject_key
 
@@ -412,18 +412,13 @@ def case_reads_record(*, reader: Reader, cases: Iterable[Case]) -> None:
         access = case_access(reader, case)
         if access.level not in (Level.PERSONAL, Level.DEPERSONALISED):
             continue
-        basis = access.shared_under
-        by_protocol = basis is not None and basis.rule == PROTOCOL
         disclosures.append(
-            Disclosure(
+            disclosure_under(
+                access,
                 record_type="case",
                 record_id=case.pk,
                 partnership_code=case.partnership.code,
                 owner_code=case.owner.code,
-                level=access.level,
-                basis=basis.rule if basis else "",
-                protocol_code=basis.protocol_code if by_protocol else "",
-                protocol_version=basis.protocol_version if by_protocol else None,
                 subjects=case_subject_keys(case),
             )
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from saferhub.audit.services import Disclosure, audit_record
+from saferhub.audit.services import Disclosure, audit_record, disclosure_under
 from saferhub.incidents.models import Incident, IncidentPerson, IncidentRevision, RelevantPartner
 from saferhub.incidents.selectors import access_of
 from saferhub.incidents.vocabulary import VulnerabilityFlag
@@ -15,7 +15,7 @@ from saferhub.partnerships.models import Membership, Partnership, Role, RoleAssi
 from saferhub.partnerships.themes import ThemeBook
 from saferhub.people.models import PersonRecord
 from saferhub.places.models import PlaceRecord
-from saferhub.sharing.engine import EMERGENCY, PROTOCOL, Access, Reader, SharedUnder
+from saferhub.sharing.engine import EMERGENCY, Access, Reader, SharedUnder
 from saferhub.sharing.models import EmergencyDisclosure, EmergencyReview, Level
 from saferhub.sharing.redaction import incident_subject_keys
 
@@ -303,17 +303,12 @@ def incident_update(
 
 def _disclosure(incident: Incident, access: Access) -> Disclosure:
     """The audit trail's account of showing an incident at a level, and why."""
-    basis = access.shared_under
-    by_protocol = basis is not None and basis.rule == PROTOCOL
-    return Disclosure(
+    return disclosure_under(
+        access,
         record_type="incident",
         record_id=incident.pk,
         partnership_code=incident.partnership.code,
         owner_code=incident.owner.code,
-        level=access.level,
-        basis=basis.rule if basis else "",
-        protocol_code=basis.protocol_code if by_protocol else "",
-        protocol_version=basis.protocol_version if by_protocol else None,
         subjects=incident_subject_keys(incident),
     )
 

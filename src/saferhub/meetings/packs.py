@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from saferhub.actions.models import Action, ActionStatus
 from saferhub.actions.selectors import action_access, actions_at_least
-from saferhub.audit.services import Disclosure, audit_record
+from saferhub.audit.services import Disclosure, audit_record, disclosure_under
 from saferhub.cases.models import Case, CaseSubject, Rag, Stage
 from saferhub.cases.selectors import case_access
 from saferhub.incidents.models import Incident
@@ -33,7 +33,7 @@ from saferhub.places.models import PlaceRecord
 from saferhub.places.selectors import place_record_access
 from saferhub.referrals.models import Referral, ReferralStatus, Urgency
 from saferhub.referrals.selectors import referral_access
-from saferhub.sharing.engine import NO_ACCESS, PROTOCOL, Access, Reader
+from saferhub.sharing.engine import NO_ACCESS, Access, Reader
 from saferhub.sharing.models import Level, Purpose
 from saferhub.sharing.pseudonyms import age_band, pseudonym, subject_key
 from saferhub.sharing.redaction import incident_as_seen, incident_subject_keys
@@ -135,17 +135,12 @@ def _disclosure(
     access: Access,
     subjects: tuple[str, ...] = (),
 ) -> Disclosure:
-    basis = access.shared_under
-    by_protocol = basis is not None and basis.rule == PROTOCOL
-    return Disclosure(
+    return disclosure_under(
+        access,
         record_type=record_type,
         record_id=record_id,
         partnership_code=meeting.partnership.code,
         owner_code=owner.code,
-        level=access.level,
-        basis=basis.rule if basis else "",
-        protocol_code=basis.protocol_code if by_protocol else "",
-        protocol_version=basis.protocol_version if by_protocol else None,
         subjects=subjects,
     )
 

@@ -10,7 +10,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from saferhub.audit.services import Disclosure, audit_record
+from saferhub.audit.services import Disclosure, audit_record, disclosure_under
 from saferhub.geography.postcodes import postcode_normalise
 from saferhub.incidents.models import Incident
 from saferhub.incidents.services import disclosures_of
@@ -25,7 +25,7 @@ from saferhub.people.identifiers import (
     partial_date,
 )
 from saferhub.people.models import DatePrecision, PersonAddress, PersonRecord, PersonRecordRevision
-from saferhub.sharing.engine import PROTOCOL, Access, Reader
+from saferhub.sharing.engine import Access, Reader
 from saferhub.sharing.models import Level
 from saferhub.sharing.redaction import person_subject_key
 
@@ -393,18 +393,13 @@ def person_record_update(
 
 def _disclosure(record: PersonRecord, access: Access, incident: Incident) -> Disclosure:
     """The audit trail's account of showing a person record, and the incident that allowed it."""
-    basis = access.shared_under
-    by_protocol = basis is not None and basis.rule == PROTOCOL
     partnership_code = incident.partnership.code
-    return Disclosure(
+    return disclosure_under(
+        access,
         record_type="person_record",
         record_id=record.pk,
         partnership_code=partnership_code,
         owner_code=record.organisation.code,
-        level=access.level,
-        basis=basis.rule if basis else "",
-        protocol_code=basis.protocol_code if by_protocol else "",
-        protocol_version=basis.protocol_version if by_protocol else None,
         subjects=(person_subject_key(partnership_code, record),),
     )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields, replace
 from django.db import IntegrityError, transaction
 from pyproj import Transformer
 
-from saferhub.audit.services import Disclosure, audit_record
+from saferhub.audit.services import Disclosure, audit_record, disclosure_under
 from saferhub.geography.postcodes import postcode_normalise
 from saferhub.geography.selectors import data_zone_for
 from saferhub.geography.services import BRITISH_NATIONAL_GRID, WGS84
@@ -19,7 +19,7 @@ from saferhub.linkage.models import EntityKind
 from saferhub.partnerships.models import Organisation, User
 from saferhub.places.addresses import address_key, uprn_problem
 from saferhub.places.models import PlaceRecord, PlaceRecordRevision, PropertyType, ResolvedBy
-from saferhub.sharing.engine import PROTOCOL, Access, Reader
+from saferhub.sharing.engine import Access, Reader
 from saferhub.sharing.models import Level
 
 # Building a transformer reads the projection database; one of each, made once, serves every
@@ -330,17 +330,12 @@ def place_records_resolve(organisation: Organisation | None = None) -> int:
 
 def _disclosure(record: PlaceRecord, access: Access, incident: Incident) -> Disclosure:
     """The audit trail's account of showing a place record, and the incident that allowed it."""
-    basis = access.shared_under
-    by_protocol = basis is not None and basis.rule == PROTOCOL
-    return Disclosure(
+    return disclosure_under(
+        access,
         record_type="place_record",
         record_id=record.pk,
         partnership_code=incident.partnership.code,
         owner_code=record.organisation.code,
-        level=access.level,
-        basis=basis.rule if basis else "",
-        protocol_code=basis.protocol_code if by_protocol else "",
-        protocol_version=basis.protocol_version if by_protocol else None,
     )
 
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from saferhub.audit.services import Disclosure, audit_record
+from saferhub.audit.services import Disclosure, audit_record, disclosure_under
 from saferhub.hub.notifications import notify_by_email, partnership_users_of
 from saferhub.incidents.models import Incident
 from saferhub.partnerships.models import (
@@ -806,18 +806,13 @@ def referral_reads_record(*, reader: engine.Reader, referrals: list[Referral]) -
             Level.DEPERSONALISED,
         ):
             continue
-        basis = access.shared_under
-        by_protocol = basis is not None and basis.rule == engine.PROTOCOL
         disclosures.append(
-            Disclosure(
+            disclosure_under(
+                access,
                 record_type="referral",
                 record_id=referral.pk,
                 partnership_code=referral.partnership.code,
                 owner_code=referral.owner.code,
-                level=access.level,
-                basis=basis.rule if basis else "",
-                protocol_code=basis.protocol_code if by_protocol else "",
-                protocol_version=basis.protocol_version if by_protocol else None,
                 subjects=referral_subject_keys(referral),
             )
         )
