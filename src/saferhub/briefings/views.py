@@ -25,6 +25,7 @@ from saferhub.briefings.services import (
     briefing_reads_record,
     briefing_task_add,
 )
+from saferhub.hub.form_pages import errors_on_form, saved_through
 from saferhub.partnerships.decorators import partnership_member_required
 from saferhub.partnerships.models import Role
 
@@ -134,8 +135,7 @@ def briefing_make_now(request: HttpRequest) -> HttpResponse:
             user=request.user,
         )
     except BriefingInvalid as exc:
-        for name, message in exc.errors.items():
-            form.add_error(name if name in form.fields else None, message)
+        errors_on_form(form, exc.errors)
         return _today_page(request, pick, form, status=422)
     messages.success(request, "The briefing is made. Add notes and tasks, then publish it.")
     return redirect(_detail_url(briefing))
@@ -250,27 +250,25 @@ def briefing_task_new(request: HttpRequest, day: str) -> HttpResponse:
     """Set one of the day's tasks: an action for a member organisation."""
     briefing = _coordinator_briefing(request, day)
     form = TaskForm(request.POST or None, partnership=request.partnership)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            briefing_task_add(
-                user=request.user,
-                briefing=briefing,
-                data=ActionInput(
-                    title=data["title"],
-                    detail=data["detail"],
-                    assignee_organisation=data["assignee_organisation"],
-                    due_on=data["due_on"],
-                    themes=list(data["themes"]),
-                ),
-            )
-        except (ActionInvalid, BriefingInvalid) as exc:
-            for name, message in exc.errors.items():
-                form.add_error(name if name in form.fields else None, message)
-        else:
-            messages.success(request, "The task is set and the organisation is told.")
-            return redirect(_detail_url(briefing))
-    return render(
+    saved = saved_through(
+        request,
+        form,
+        lambda data: briefing_task_add(
+            user=request.user,
+            briefing=briefing,
+            data=ActionInput(
+                title=data["title"],
+                detail=data["detail"],
+                assignee_organisation=data["assignee_organisation"],
+                due_on=data["due_on"],
+                themes=list(data["themes"]),
+            ),
+        ),
+        refused=(ActionInvalid, BriefingInvalid),
+        success="The task is set and the organisation is told.",
+        then=lambda _: redirect(_detail_url(briefing)),
+    )
+    return saved or render(
         request,
         "briefings/task_new.html",
         {"form": form, "briefing": briefing, "detail_url": _detail_url(briefing)},

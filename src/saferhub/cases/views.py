@@ -5,7 +5,6 @@ that only the organisation leading the case may make, answered with the case pag
 (422, the form's errors shown) when the change is refused.
 """
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -58,6 +57,7 @@ from saferhub.cases.services import (
     case_unlink_incident,
     risk_assess,
 )
+from saferhub.hub.form_pages import saved_through
 from saferhub.incidents.presenters import incident_rows, why_shown
 from saferhub.incidents.services import incident_reads_record
 from saferhub.partnerships.decorators import partnership_member_required
@@ -109,31 +109,32 @@ def case_new(request: HttpRequest) -> HttpResponse:
     partnership = request.partnership
     initial = _subject_from_query(request)
     form = CaseForm(request.POST or None, partnership=partnership, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            case = case_open(
-                user=request.user,
-                partnership=partnership,
-                data=CaseInput(
-                    title=data["title"],
-                    subject=data["subject"],
-                    themes=data["themes"],
-                    person_record_id=data["person_record"],
-                    place_record_id=data["place_record"],
-                    group_description=data["group_description"],
-                    data_zone=data["data_zone"],
-                    relevant_partners=data["relevant_partners"],
-                    restricted=data["restricted"],
-                    next_review_on=data["next_review_on"],
-                ),
-            )
-        except CaseInvalid as exc:
-            _show_errors(form, exc.errors)
-        else:
-            messages.success(request, "The case is open.")
-            return redirect("cases:detail", partnership_code=partnership.code, case_id=case.pk)
-    return render(
+    saved = saved_through(
+        request,
+        form,
+        lambda data: case_open(
+            user=request.user,
+            partnership=partnership,
+            data=CaseInput(
+                title=data["title"],
+                subject=data["subject"],
+                themes=data["themes"],
+                person_record_id=data["person_record"],
+                place_record_id=data["place_record"],
+                group_description=data["group_description"],
+                data_zone=data["data_zone"],
+                relevant_partners=data["relevant_partners"],
+                restricted=data["restricted"],
+                next_review_on=data["next_review_on"],
+            ),
+        ),
+        refused=CaseInvalid,
+        success="The case is open.",
+        then=lambda case: redirect(
+            "cases:detail", partnership_code=partnership.code, case_id=case.pk
+        ),
+    )
+    return saved or render(
         request,
         "cases/new.html",
         {"form": form, "about": initial.get("about", "")},
@@ -170,11 +171,6 @@ def _subject_from_query(request: HttpRequest) -> dict:
     except (PersonRecord.DoesNotExist, PlaceRecord.DoesNotExist):
         raise Http404("No such record") from None
     return {}
-
-
-def _show_errors(form, errors: dict[str, str]) -> None:
-    for field, message in errors.items():
-        form.add_error(field if field in form.fields else None, message)
 
 
 def _case_or_404(request: HttpRequest, reader: Reader, case_id: int):
@@ -246,17 +242,17 @@ def _change(request: HttpRequest, case_id: int, name: str, form, apply, done: st
     the page again with the form's errors when it is refused."""
     reader = _reader(request)
     case, _ = _case_or_404(request, reader, case_id)
-    if form.is_valid():
-        try:
-            apply(case, form.cleaned_data)
-        except (CaseInvalid, ActionInvalid) as exc:
-            _show_errors(form, exc.errors)
-        else:
-            messages.success(request, done)
-            return redirect(
-                "cases:detail", partnership_code=request.partnership.code, case_id=case.pk
-            )
-    return _detail(request, case_id, {name: form})
+    saved = saved_through(
+        request,
+        form,
+        lambda data: apply(case, data),
+        refused=(CaseInvalid, ActionInvalid),
+        success=done,
+        then=lambda _: redirect(
+            "cases:detail", partnership_code=request.partnership.code, case_id=case.pk
+        ),
+    )
+    return saved or _detail(request, case_id, {name: form})
 
 
 @require_POST

@@ -8,7 +8,6 @@ the runner's organisation may see for analysis, so only that organisation's memb
 from collections.abc import Callable
 from functools import wraps
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -55,6 +54,7 @@ from saferhub.evaluation.services import (
     initiative_update,
     parse_zones,
 )
+from saferhub.hub.form_pages import errors_on_form, saved_through
 from saferhub.partnerships.decorators import partnership_member_required
 from saferhub.partnerships.models import Membership, Role
 from saferhub.partnerships.themes import ThemeBook
@@ -90,14 +90,17 @@ def _indicator(initiative: Initiative, indicator_id) -> Indicator:
         raise Http404("No such indicator") from None
 
 
+def _to_initiative(request: HttpRequest, initiative: Initiative) -> HttpResponse:
+    return redirect(
+        "evaluation:initiative",
+        partnership_code=request.partnership.code,
+        initiative_id=initiative.pk,
+    )
+
+
 def _theme_choices(request: HttpRequest) -> list[tuple[str, str]]:
     book = ThemeBook.of(request.partnership)
     return sorted(((t.code, t.name) for t in book.by_code.values()), key=lambda c: c[1])
-
-
-def _add_errors(form, exc: InitiativeInvalid) -> None:
-    for name, text in exc.errors.items():
-        form.add_error(name if name in form.fields else None, text)
 
 
 @never_cache
@@ -144,25 +147,25 @@ def _initiative_form_page(request, initiative: Initiative | None) -> HttpRespons
         initial=initial,
         theme_choices=_theme_choices(request),
     )
-    if request.method == "POST" and form.is_valid():
-        data = _initiative_input(form.cleaned_data)
-        try:
-            if initiative is None:
-                initiative = initiative_create(
-                    user=request.user, partnership=request.partnership, data=data
-                )
-            else:
-                initiative_update(initiative=initiative, user=request.user, data=data)
-        except InitiativeInvalid as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, f"Saved: {initiative.title}.")
-            return redirect(
-                "evaluation:initiative",
-                partnership_code=request.partnership.code,
-                initiative_id=initiative.pk,
+
+    def save(data: dict) -> Initiative:
+        if initiative is None:
+            return initiative_create(
+                user=request.user, partnership=request.partnership, data=_initiative_input(data)
             )
-    return render(
+        return initiative_update(
+            initiative=initiative, user=request.user, data=_initiative_input(data)
+        )
+
+    saved = saved_through(
+        request,
+        form,
+        save,
+        refused=InitiativeInvalid,
+        success=lambda done: f"Saved: {done.title}.",
+        then=lambda done: _to_initiative(request, done),
+    )
+    return saved or render(
         request,
         "evaluation/initiative_form.html",
         {"form": form, "initiative": initiative},
@@ -210,25 +213,21 @@ def partner_add(request: HttpRequest, initiative_id: int) -> HttpResponse:
     form = PartnerForm(
         request.POST if request.method == "POST" else None, organisation_choices=choices
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            initiative_partner_add(
-                initiative=initiative,
-                organisation_code=form.cleaned_data["organisation"],
-                kind=form.cleaned_data["kind"],
-                amount=form.cleaned_data["amount"],
-                notes=form.cleaned_data["notes"],
-            )
-        except InitiativeInvalid as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, "The partner's contribution is added.")
-            return redirect(
-                "evaluation:initiative",
-                partnership_code=request.partnership.code,
-                initiative_id=initiative.pk,
-            )
-    return render(
+    saved = saved_through(
+        request,
+        form,
+        lambda data: initiative_partner_add(
+            initiative=initiative,
+            organisation_code=data["organisation"],
+            kind=data["kind"],
+            amount=data["amount"],
+            notes=data["notes"],
+        ),
+        refused=InitiativeInvalid,
+        success="The partner's contribution is added.",
+        then=lambda _: _to_initiative(request, initiative),
+    )
+    return saved or render(
         request,
         "evaluation/partner_form.html",
         {"form": form, "initiative": initiative},
@@ -245,34 +244,29 @@ def indicator_new(request: HttpRequest, initiative_id: int) -> HttpResponse:
         request.FILES if posted else None,
         theme_choices=_theme_choices(request),
     )
-    if posted and form.is_valid():
-        data = form.cleaned_data
-        try:
-            indicator_create(
-                initiative=initiative,
-                data=IndicatorInput(
-                    name=data["name"],
-                    kind=data["kind"],
-                    source=data["source"],
-                    theme=data["theme"],
-                    category=data["category"],
-                    data_zones=parse_zones(data["data_zones"]),
-                    granularity=data["granularity"],
-                    period_from=data["period_from"],
-                    period_to=data["period_to"],
-                    upload=data["upload"],
-                ),
-            )
-        except InitiativeInvalid as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, f"The indicator {data['name']} is added.")
-            return redirect(
-                "evaluation:initiative",
-                partnership_code=request.partnership.code,
-                initiative_id=initiative.pk,
-            )
-    return render(
+    saved = saved_through(
+        request,
+        form,
+        lambda data: indicator_create(
+            initiative=initiative,
+            data=IndicatorInput(
+                name=data["name"],
+                kind=data["kind"],
+                source=data["source"],
+                theme=data["theme"],
+                category=data["category"],
+                data_zones=parse_zones(data["data_zones"]),
+                granularity=data["granularity"],
+                period_from=data["period_from"],
+                period_to=data["period_to"],
+                upload=data["upload"],
+            ),
+        ),
+        refused=InitiativeInvalid,
+        success=lambda _: f"The indicator {form.cleaned_data['name']} is added.",
+        then=lambda _: _to_initiative(request, initiative),
+    )
+    return saved or render(
         request,
         "evaluation/indicator_form.html",
         {"form": form, "initiative": initiative},
@@ -371,7 +365,7 @@ def evaluate_design(request: HttpRequest, initiative_id: int, indicator_id: int)
                 unit_cost=form.cleaned_data["unit_cost"],
             )
         except InitiativeInvalid as exc:
-            _add_errors(form, exc)
+            errors_on_form(form, exc.errors)
         else:
             return redirect(
                 "evaluation:evaluation",
@@ -477,15 +471,15 @@ def publish(request: HttpRequest, initiative_id: int) -> HttpResponse:
         if latest is not None and may_see_figures(latest, request.user):
             initial["emmie_effect"] = latest.result.get("conclusion", "")
     form = PublishForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            initiative_publish(initiative=initiative, user=request.user, **form.cleaned_data)
-        except InitiativeInvalid as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, "The summary is published to the practice library.")
-            return redirect("evaluation:library", partnership_code=request.partnership.code)
-    return render(
+    saved = saved_through(
+        request,
+        form,
+        lambda data: initiative_publish(initiative=initiative, user=request.user, **data),
+        refused=InitiativeInvalid,
+        success="The summary is published to the practice library.",
+        then=lambda _: redirect("evaluation:library", partnership_code=request.partnership.code),
+    )
+    return saved or render(
         request,
         "evaluation/publish.html",
         {"form": form, "initiative": initiative},

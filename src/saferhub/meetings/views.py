@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from saferhub.actions.services import ActionInput
+from saferhub.hub.form_pages import saved_through
 from saferhub.meetings.forms import (
     ActionForm,
     AttendanceForm,
@@ -92,11 +93,6 @@ def _organisation_choices(partnership) -> list[tuple[str, str]]:
     return [(o.code, o.name) for o in member_organisations(partnership=partnership)]
 
 
-def _show_errors(form, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        form.add_error(name if name in form.fields else None, message)
-
-
 def _form_page(request, *, form, meeting, heading, button, item=None, status=200):
     return render(
         request,
@@ -142,18 +138,19 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
         organisations=_organisation_choices(partnership),
         people=people,
     )
-    if request.method == "POST" and form.is_valid():
-        data = MeetingInput(**form.cleaned_data)
-        try:
-            meeting = meeting_schedule(user=request.user, partnership=partnership, data=data)
-        except MeetingInvalid as exc:
-            _show_errors(form, exc.errors)
-        else:
-            messages.success(request, "The meeting is scheduled.")
-            return redirect(
-                "meetings:detail", partnership_code=partnership.code, meeting_id=meeting.pk
-            )
-    return _form_page(
+    saved = saved_through(
+        request,
+        form,
+        lambda data: meeting_schedule(
+            user=request.user, partnership=partnership, data=MeetingInput(**data)
+        ),
+        refused=MeetingInvalid,
+        success="The meeting is scheduled.",
+        then=lambda meeting: redirect(
+            "meetings:detail", partnership_code=partnership.code, meeting_id=meeting.pk
+        ),
+    )
+    return saved or _form_page(
         request,
         form=form,
         meeting=None,
@@ -218,15 +215,15 @@ def _back(meeting: Meeting, anchor: str = ""):
 def item_new(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = _coordinator_meeting_or_404(request, meeting_id)
     form = ItemForm(_posted(request), organisations=_organisation_choices(meeting.partnership))
-    if request.method == "POST" and form.is_valid():
-        try:
-            agenda_item_add(user=request.user, meeting=meeting, **form.cleaned_data)
-        except MeetingInvalid as exc:
-            _show_errors(form, exc.errors)
-        else:
-            messages.success(request, "The item is on the agenda.")
-            return _back(meeting, "agenda")
-    return _form_page(
+    saved = saved_through(
+        request,
+        form,
+        lambda data: agenda_item_add(user=request.user, meeting=meeting, **data),
+        refused=MeetingInvalid,
+        success="The item is on the agenda.",
+        then=lambda _: _back(meeting, "agenda"),
+    )
+    return saved or _form_page(
         request,
         form=form,
         meeting=meeting,
@@ -268,15 +265,15 @@ def item_discussion(request: HttpRequest, meeting_id: int, item_id: int) -> Http
     item, seen = _item_seen_or_404(request, meeting, item_id)
     initial = {"discussion": item.discussion, "decision": item.decision}
     form = DiscussionForm(_posted(request), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            item_discussion_record(user=request.user, item=item, **form.cleaned_data)
-        except MeetingInvalid as exc:
-            _show_errors(form, exc.errors)
-        else:
-            messages.success(request, "The discussion and decision are recorded.")
-            return _back(meeting, f"item-{item.pk}")
-    return _form_page(
+    saved = saved_through(
+        request,
+        form,
+        lambda data: item_discussion_record(user=request.user, item=item, **data),
+        refused=MeetingInvalid,
+        success="The discussion and decision are recorded.",
+        then=lambda _: _back(meeting, f"item-{item.pk}"),
+    )
+    return saved or _form_page(
         request,
         form=form,
         meeting=meeting,
@@ -297,15 +294,15 @@ def item_action(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResp
         organisations=_organisation_choices(meeting.partnership),
         themes=sorted(((t.code, t.name) for t in book.by_code.values()), key=lambda c: c[1]),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            item_action_add(user=request.user, item=item, data=ActionInput(**form.cleaned_data))
-        except MeetingInvalid as exc:
-            _show_errors(form, exc.errors)
-        else:
-            messages.success(request, "The action is agreed and sent to the organisation.")
-            return _back(meeting, "actions")
-    return _form_page(
+    saved = saved_through(
+        request,
+        form,
+        lambda data: item_action_add(user=request.user, item=item, data=ActionInput(**data)),
+        refused=MeetingInvalid,
+        success="The action is agreed and sent to the organisation.",
+        then=lambda _: _back(meeting, "actions"),
+    )
+    return saved or _form_page(
         request,
         form=form,
         meeting=meeting,
@@ -322,15 +319,15 @@ def meeting_attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
     form = AttendanceForm(
         _posted(request), organisations=_organisation_choices(meeting.partnership)
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            attendance_record(user=request.user, meeting=meeting, **form.cleaned_data)
-        except MeetingInvalid as exc:
-            _show_errors(form, exc.errors)
-        else:
-            messages.success(request, "Attendance is recorded.")
-            return _back(meeting, "attendance")
-    return _form_page(
+    saved = saved_through(
+        request,
+        form,
+        lambda data: attendance_record(user=request.user, meeting=meeting, **data),
+        refused=MeetingInvalid,
+        success="Attendance is recorded.",
+        then=lambda _: _back(meeting, "attendance"),
+    )
+    return saved or _form_page(
         request,
         form=form,
         meeting=meeting,
@@ -344,15 +341,15 @@ def meeting_attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
 def meeting_minutes(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = _coordinator_meeting_or_404(request, meeting_id)
     form = MinutesForm(_posted(request), initial={"minutes": meeting.minutes})
-    if request.method == "POST" and form.is_valid():
-        try:
-            minutes_save(user=request.user, meeting=meeting, minutes=form.cleaned_data["minutes"])
-        except MeetingInvalid as exc:
-            _show_errors(form, exc.errors)
-        else:
-            messages.success(request, "The minutes are saved.")
-            return _back(meeting, "minutes")
-    return _form_page(
+    saved = saved_through(
+        request,
+        form,
+        lambda data: minutes_save(user=request.user, meeting=meeting, minutes=data["minutes"]),
+        refused=MeetingInvalid,
+        success="The minutes are saved.",
+        then=lambda _: _back(meeting, "minutes"),
+    )
+    return saved or _form_page(
         request,
         form=form,
         meeting=meeting,

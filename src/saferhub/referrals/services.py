@@ -596,6 +596,26 @@ def _locked(referral: Referral) -> Referral:
     return referral
 
 
+def _close(
+    referral: Referral,
+    user: User,
+    now: datetime.datetime,
+    status: str,
+    kind: str,
+    *,
+    detail: str,
+    **fields: str,
+) -> None:
+    """Move a referral to a final status: stamp when it closed, keep what was said about why
+    (`fields`, such as the outcome), and write the event that says who closed it."""
+    referral.status = status
+    referral.closed_at = now
+    for name, value in fields.items():
+        setattr(referral, name, value)
+    referral.save(update_fields=["status", *fields, "closed_at", "updated_at"])
+    _event(referral, kind, user, now, detail=detail)
+
+
 @transaction.atomic
 def referral_accept(
     *, user: User, referral: Referral, now: datetime.datetime | None = None
@@ -620,11 +640,15 @@ def referral_decline(
     _locked(referral)
     _require(user, referral, RECEIVING, (ReferralStatus.SENT,), "decline it")
     reason = _text(reason, "reason", "Say why you are declining the referral")
-    referral.status = ReferralStatus.DECLINED
-    referral.decline_reason = reason
-    referral.closed_at = now
-    referral.save(update_fields=["status", "decline_reason", "closed_at", "updated_at"])
-    _event(referral, ReferralEventKind.DECLINED, user, now, detail=reason)
+    _close(
+        referral,
+        user,
+        now,
+        ReferralStatus.DECLINED,
+        ReferralEventKind.DECLINED,
+        detail=reason,
+        decline_reason=reason,
+    )
     _tell_referrer(referral, "has been declined")
     return referral
 
@@ -698,11 +722,15 @@ def referral_complete(
     _locked(referral)
     _require(user, referral, RECEIVING, (ReferralStatus.ACCEPTED,), "complete it")
     outcome = _text(outcome, "outcome", "Say what the outcome was")
-    referral.status = ReferralStatus.COMPLETED
-    referral.outcome = outcome
-    referral.closed_at = now
-    referral.save(update_fields=["status", "outcome", "closed_at", "updated_at"])
-    _event(referral, ReferralEventKind.COMPLETED, user, now, detail=outcome)
+    _close(
+        referral,
+        user,
+        now,
+        ReferralStatus.COMPLETED,
+        ReferralEventKind.COMPLETED,
+        detail=outcome,
+        outcome=outcome,
+    )
     _tell_referrer(referral, "has been completed")
     return referral
 
@@ -716,10 +744,9 @@ def referral_withdraw(
     _locked(referral)
     _require(user, referral, REFERRING, OPEN_STATUSES, "withdraw it")
     reason = _text(reason, "reason", "Say why you are withdrawing the referral")
-    referral.status = ReferralStatus.WITHDRAWN
-    referral.closed_at = now
-    referral.save(update_fields=["status", "closed_at", "updated_at"])
-    _event(referral, ReferralEventKind.WITHDRAWN, user, now, detail=reason)
+    _close(
+        referral, user, now, ReferralStatus.WITHDRAWN, ReferralEventKind.WITHDRAWN, detail=reason
+    )
     _tell_recipient(referral, "has been withdrawn by the referrer")
     return referral
 

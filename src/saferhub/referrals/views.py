@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from saferhub.hub.form_pages import errors_on_form, saved_through
 from saferhub.incidents.models import Incident
 from saferhub.partnerships.decorators import partnership_member_required
 from saferhub.people.models import PersonRecord
@@ -158,49 +159,42 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         partnership=partnership,
         user=request.user,
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            referral = referral_send(
-                user=request.user,
-                partnership=partnership,
-                data=ReferralInput(
-                    recipient=data["recipient"],
-                    referral_type=data["referral_type"],
-                    themes=data["themes"],
-                    urgency=data["urgency"],
-                    reason=data["reason"],
-                    lawful_basis=data["lawful_basis"],
-                    person_record_id=ids["person_record"],
-                    place_record_id=ids["place_record"],
-                    incident_id=ids["incident"],
-                    protocol=data["protocol"],
-                    consent_given_by=data["consent_given_by"],
-                    consent_given_at=data["consent_given_at"],
-                    consent_given_how=data["consent_given_how"],
-                    consent_capacity_note=data["consent_capacity_note"],
-                    vital_interests_reason=data["vital_interests_reason"],
-                ),
-            )
-        except ReferralInvalid as exc:
-            _show_errors(form, exc.errors)
-        else:
-            messages.success(request, f"Referral {referral.pk} is sent.")
-            return redirect(
-                "referrals:detail", partnership_code=partnership.code, referral_id=referral.pk
-            )
-    return render(
+    saved = saved_through(
+        request,
+        form,
+        lambda data: referral_send(
+            user=request.user,
+            partnership=partnership,
+            data=ReferralInput(
+                recipient=data["recipient"],
+                referral_type=data["referral_type"],
+                themes=data["themes"],
+                urgency=data["urgency"],
+                reason=data["reason"],
+                lawful_basis=data["lawful_basis"],
+                person_record_id=ids["person_record"],
+                place_record_id=ids["place_record"],
+                incident_id=ids["incident"],
+                protocol=data["protocol"],
+                consent_given_by=data["consent_given_by"],
+                consent_given_at=data["consent_given_at"],
+                consent_given_how=data["consent_given_how"],
+                consent_capacity_note=data["consent_capacity_note"],
+                vital_interests_reason=data["vital_interests_reason"],
+            ),
+        ),
+        refused=ReferralInvalid,
+        success=lambda referral: f"Referral {referral.pk} is sent.",
+        then=lambda referral: redirect(
+            "referrals:detail", partnership_code=partnership.code, referral_id=referral.pk
+        ),
+    )
+    return saved or render(
         request,
         "referrals/new.html",
         {"form": form, "subject": subject},
         status=422 if request.method == "POST" else 200,
     )
-
-
-def _show_errors(form, errors: dict[str, str]) -> None:
-    for field, message in errors.items():
-        hidden = field in ("person_record", "place_record", "incident", "subject")
-        form.add_error(None if hidden or field not in form.fields else field, message)
 
 
 STEP_FORMS = {
@@ -302,8 +296,7 @@ def referral_step(request: HttpRequest, referral_id: int, step: str) -> HttpResp
                 user=user, referral=referral, at=data["at"], note=data["note"]
             )
     except ReferralInvalid as exc:
-        for field, message in exc.errors.items():
-            form.add_error(field if field in form.fields else None, message)
+        errors_on_form(form, exc.errors)
         referral, access = _referral_or_404(request, reader, referral_id)
         return _detail(request, reader, referral, access, bound=(step, form), status=422)
     messages.success(request, DONE[step])
