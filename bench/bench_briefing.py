@@ -19,13 +19,13 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from bench.incident_population import add_relevant_partners, bench_partnership, sql_arrays
 from bench.measure import Result, median, timings_ms
 from saferhub.actions.models import Action
 from saferhub.briefings.models import BriefingStatus, MadeBy
 from saferhub.briefings.selectors import briefing_for_reader, briefing_reader
 from saferhub.briefings.services import briefing_make, briefing_reads_record
 from saferhub.partnerships.models import (
-    Membership,
     Organisation,
     Partnership,
     RoleAssignment,
@@ -33,87 +33,19 @@ from saferhub.partnerships.models import (
     User,
 )
 from saferhub.referrals.models import ReferralType
-from saferhub.sharing.models import Protocol, Signatory
+from saferhub.sharing.models import Protocol
 
 ROWS = int(os.environ.get("BENCH_INCIDENTS", "1000000"))
 REPEAT = 7
-THEMES = [
-    "asb",
-    "home_safety",
-    "fire_safety",
-    "violence",
-    "substance_misuse",
-    "mental_health",
-    "domestic_abuse",
-    "road_safety",
-]
 # Five years, spread evenly: the seconds between one incident and the next.
 STEP_SECONDS = 5 * 365 * 24 * 3600 // ROWS
 PERSON_RECORDS = 100_000
 PLACE_RECORDS = 30_000
 
 
-def _world() -> tuple[Partnership, list[Organisation], Protocol]:
-    partnership = Partnership.objects.create(
-        code="bench",
-        name="Bench Partnership",
-        local_authority="Bench",
-        region="east",
-        setting="urban",
-    )
-    organisations = [
-        Organisation.objects.create(code=f"org-{n:02d}", name=f"Organisation {n}", kind="other")
-        for n in range(12)
-    ]
-    Membership.objects.bulk_create(
-        Membership(partnership=partnership, organisation=o, involvement="very")
-        for o in organisations
-    )
-    themes = {t.code: t for t in Theme.objects.filter(code__in=THEMES, partnership=None)}
-    today = datetime.date.today()
-    specs = [
-        ("core", range(0, 6), ["asb", "home_safety", "fire_safety", "violence"], "personal",
-         "all_signatories"),
-        ("asb", range(0, 12), ["asb"], "depersonalised", "relevant_partners"),
-        ("health", [0, 6, 7], ["mental_health", "substance_misuse"], "personal",
-         "relevant_partners"),
-        ("roads", [0, 1, 8], ["road_safety"], "personal", "all_signatories"),
-        ("wide", range(0, 12), ["asb", "violence", "road_safety"], "aggregate",
-         "all_signatories"),
-        ("da", [0, 9], ["domestic_abuse"], "personal", "relevant_partners"),
-    ]  # fmt: skip
-    protocols = []
-    for code, members, codes, level, audience in specs:
-        protocol = Protocol.objects.create(
-            partnership=partnership,
-            code=code,
-            version=1,
-            title=code,
-            status="active",
-            effective_from=today - datetime.timedelta(days=2000),
-            review_by=today + datetime.timedelta(days=400),
-            level=level,
-            audience=audience,
-            for_tasking=True,
-            for_referral=True,
-            for_analysis=True,
-            legal_basis="bench",
-            retention_months=12,
-        )
-        protocol.themes.set([themes[c] for c in codes])
-        Signatory.objects.bulk_create(
-            Signatory(protocol=protocol, organisation=organisations[m]) for m in members
-        )
-        protocols.append(protocol)
-    return partnership, organisations, protocols[0]
-
-
 def _load(partnership: Partnership, organisations: list[Organisation], core: Protocol) -> float:
     """Everything in set-based SQL, as the incident list benchmark loads its million."""
-    owners = ",".join(str(o.pk) for o in organisations)
-    bits = ",".join(
-        str(t.bit) for t in Theme.objects.filter(code__in=THEMES, partnership=None).order_by("code")
-    )
+    owners, bits = sql_arrays(organisations)
     p = partnership.pk
     kind = ReferralType.objects.create(partnership=partnership, code="visit", name="Home visit")
     start = time.perf_counter()
@@ -196,14 +128,7 @@ def _load(partnership: Partnership, organisations: list[Organisation], core: Pro
             """,
             [p, first_place, ROWS],
         )
-        cursor.execute(
-            f"""
-            INSERT INTO incidents_relevantpartner (incident_id, organisation_id)
-            SELECT id, (ARRAY[{owners}])[1 + (id * 13) %% 12] FROM incidents_incident
-            WHERE partnership_id = %s AND id %% 5 = 0
-            """,
-            [p],
-        )
+        add_relevant_partners(cursor, partnership, owners)
         # A victim in every incident (one in 25 among 50 people who keep coming back; half
         # held as person records), a perpetrator in a third.
         cursor.execute(
@@ -286,7 +211,9 @@ def run() -> list[Result]:
     if connection.vendor != "postgresql":
         print("  skipped: this benchmark needs PostgreSQL (set DATABASE_URL)")
         return []
-    partnership, organisations, core = _world()
+    partnership, organisations, (core, *_) = bench_partnership(
+        in_force_for_days=2000, for_referral=True
+    )
     seconds = _load(partnership, organisations, core)
     print(f"  loaded {ROWS:,} incidents over five years in {seconds:.1f} s")
     partner = _user(partnership, organisations[3], "bench.partner")

@@ -7,7 +7,6 @@ incident through the API, with and without writing its audit event.
 PostgreSQL only: set DATABASE_URL (make bench does).
 """
 
-import datetime
 import os
 import time
 
@@ -15,12 +14,12 @@ from django.db import connection
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from bench.incident_population import add_relevant_partners, bench_partnership, sql_arrays
 from bench.measure import Result, median, percentile, timings_ms
 from saferhub.incidents import services as incident_services
 from saferhub.incidents.models import Incident
 from saferhub.incidents.selectors import IncidentFilters, incidents_visible_to, with_details
 from saferhub.partnerships.models import (
-    Membership,
     Organisation,
     Partnership,
     RoleAssignment,
@@ -29,91 +28,15 @@ from saferhub.partnerships.models import (
 )
 from saferhub.partnerships.themes import has_theme
 from saferhub.sharing.engine import reader_for
-from saferhub.sharing.models import Protocol, Signatory
 from saferhub.sharing.redaction import incident_as_seen
 
 ROWS = int(os.environ.get("BENCH_INCIDENTS", "1000000"))
 REPEAT = 200
-THEMES = [
-    "asb",
-    "home_safety",
-    "fire_safety",
-    "violence",
-    "substance_misuse",
-    "mental_health",
-    "domestic_abuse",
-    "road_safety",
-]
-
-
-def _world() -> tuple[Partnership, list[Organisation]]:
-    partnership = Partnership.objects.create(
-        code="bench",
-        name="Bench Partnership",
-        local_authority="Bench",
-        region="east",
-        setting="urban",
-    )
-    organisations = [
-        Organisation.objects.create(code=f"org-{n:02d}", name=f"Organisation {n}", kind="other")
-        for n in range(12)
-    ]
-    Membership.objects.bulk_create(
-        Membership(partnership=partnership, organisation=o, involvement="very")
-        for o in organisations
-    )
-    themes = {t.code: t for t in Theme.objects.filter(code__in=THEMES, partnership=None)}
-    today = datetime.date.today()
-    # Six protocols of different reach, levels and audiences, as a real partnership has.
-    specs = [
-        (
-            "core",
-            range(0, 6),
-            ["asb", "home_safety", "fire_safety", "violence"],
-            "personal",
-            "all_signatories",
-        ),
-        ("asb", range(0, 12), ["asb"], "depersonalised", "relevant_partners"),
-        (
-            "health",
-            [0, 6, 7],
-            ["mental_health", "substance_misuse"],
-            "personal",
-            "relevant_partners",
-        ),
-        ("roads", [0, 1, 8], ["road_safety"], "personal", "all_signatories"),
-        ("wide", range(0, 12), ["asb", "violence", "road_safety"], "aggregate", "all_signatories"),
-        ("da", [0, 9], ["domestic_abuse"], "personal", "relevant_partners"),
-    ]
-    for code, members, codes, level, audience in specs:
-        protocol = Protocol.objects.create(
-            partnership=partnership,
-            code=code,
-            version=1,
-            title=code,
-            status="active",
-            effective_from=today - datetime.timedelta(days=400),
-            review_by=today + datetime.timedelta(days=400),
-            level=level,
-            audience=audience,
-            for_tasking=True,
-            for_analysis=True,
-            legal_basis="bench",
-            retention_months=12,
-        )
-        protocol.themes.set([themes[c] for c in codes])
-        Signatory.objects.bulk_create(
-            Signatory(protocol=protocol, organisation=organisations[m]) for m in members
-        )
-    return partnership, organisations
 
 
 def _load(partnership: Partnership, organisations: list[Organisation]) -> float:
     """A million incidents in set-based SQL: owners, times, themes and partners spread out."""
-    owners = ",".join(str(o.pk) for o in organisations)
-    bits = ",".join(
-        str(t.bit) for t in Theme.objects.filter(code__in=THEMES, partnership=None).order_by("code")
-    )
+    owners, bits = sql_arrays(organisations)
     start = time.perf_counter()
     with connection.cursor() as cursor:
         # One theme for every incident, a second for a third of them.
@@ -135,14 +58,7 @@ def _load(partnership: Partnership, organisations: list[Organisation]) -> float:
             """,
             [partnership.pk, ROWS],
         )
-        cursor.execute(
-            f"""
-            INSERT INTO incidents_relevantpartner (incident_id, organisation_id)
-            SELECT id, (ARRAY[{owners}])[1 + (id * 13) %% 12] FROM incidents_incident
-            WHERE partnership_id = %s AND id %% 5 = 0
-            """,
-            [partnership.pk],
-        )
+        add_relevant_partners(cursor, partnership, owners)
         cursor.execute("ANALYZE")
     return time.perf_counter() - start
 
@@ -167,7 +83,7 @@ def run() -> list[Result]:
     if connection.vendor != "postgresql":
         print("  skipped: this benchmark needs PostgreSQL (set DATABASE_URL)")
         return []
-    partnership, organisations = _world()
+    partnership, organisations, _ = bench_partnership(in_force_for_days=400)
     seconds = _load(partnership, organisations)
     print(f"  loaded {ROWS:,} incidents in {seconds:.1f} s")
     partner = _user(partnership, organisations[3], "bench.partner")
