@@ -9,6 +9,7 @@ import datetime
 import random
 
 from django.db import transaction
+from django.db.models import Case, When
 
 from saferhub.actions.services import ActionInput
 from saferhub.meetings.models import Meeting
@@ -24,7 +25,13 @@ from saferhub.meetings.services import (
     meeting_schedule,
     minutes_save,
 )
-from saferhub.partnerships.models import Membership, Partnership, RoleAssignment, User
+from saferhub.partnerships.models import (
+    Membership,
+    OrganisationKind,
+    Partnership,
+    RoleAssignment,
+    User,
+)
 from saferhub.partnerships.themes import ThemeBook
 
 # Written without names: minutes and hand-written items go to every invited organisation.
@@ -44,12 +51,21 @@ MINUTES = (
 
 
 def _coordinator(partnership: Partnership) -> User | None:
+    """The partnership's hub coordinator: the demo's own (README) when it works there, else a
+    council coordinator (the community safety team runs MATAC), else the first by username."""
     found = (
         RoleAssignment.objects.filter(
             partnership=partnership, role="coordinator", user__organisation__isnull=False
         )
         .select_related("user__organisation")
-        .order_by("user__username")
+        .annotate(
+            council=Case(
+                When(user__username="demo.coordinator", then=0),
+                When(user__organisation__kind=OrganisationKind.LOCAL_AUTHORITY, then=1),
+                default=2,
+            )
+        )
+        .order_by("council", "user__username")
         .first()
     )
     return found.user if found else None
