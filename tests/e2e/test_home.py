@@ -20,6 +20,7 @@ SECTIONS = [
     "Places",
     "Referrals",
     "Cases",
+    "Actions",
     "Meetings",
     "Initiatives",
     "Protocols",
