@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from bench import linkage_population as population
 from bench.measure import Result, median, percentile
@@ -183,15 +184,27 @@ def in_child(step: str, partnership: Partnership) -> tuple[dict, float]:
 
 
 def arrival_timings(partnership: Partnership, record_ids: np.ndarray) -> list[float]:
-    """Milliseconds to fetch each new record and match it against the linked records."""
+    """Milliseconds to fetch each new record and match it against the linked records.
+    BENCH_LINKAGE_SLOWEST="10" prints that many of the slowest arrivals, each with its
+    candidates and its queries' times (COMMIT included), to see where the tail comes from."""
     from saferhub.linkage.linking import record_link_on_arrival
 
-    samples = []
+    slowest = int(os.environ.get("BENCH_LINKAGE_SLOWEST", "0"))
+    samples, accounts = [], []
     for record_id in record_ids:
-        start = time.perf_counter()
-        record = PersonRecord.objects.get(pk=int(record_id))
-        record_link_on_arrival(partnership=partnership, kind="person", record=record)
-        samples.append((time.perf_counter() - start) * 1000)
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            record = PersonRecord.objects.get(pk=int(record_id))
+            outcome = record_link_on_arrival(partnership=partnership, kind="person", record=record)
+            samples.append((time.perf_counter() - start) * 1000)
+        if slowest:
+            spent = ", ".join(
+                f"{query['sql'][:12]} {float(query['time']) * 1000:.0f}"
+                for query in queries.captured_queries
+            )
+            accounts.append((samples[-1], f"{outcome.candidates} candidates; ms: {spent}"))
+    for milliseconds, account in sorted(accounts, reverse=True)[:slowest]:
+        print(f"    arrival {milliseconds:.1f} ms: {account}", flush=True)
     return samples
 
 

@@ -5,12 +5,23 @@ import datetime
 import math
 import statistics
 import time
+from types import SimpleNamespace
 
 import pytest
 
 from saferhub.imports.profiles import profiles_apply
 from saferhub.incidents.vocabulary import Sex
-from saferhub.linkage.linking import link_bulk, record_link_on_arrival, scores_of_pairs
+from saferhub.linkage import linking
+from saferhub.linkage.linking import (
+    CandidateScoring,
+    Scorer,
+    _arrival_context,
+    _person_candidates,
+    _scored_people,
+    link_bulk,
+    record_link_on_arrival,
+    scores_of_pairs,
+)
 from saferhub.linkage.models import (
     CandidatePair,
     EntityKind,
@@ -19,7 +30,12 @@ from saferhub.linkage.models import (
     PairStatus,
     RecordLink,
 )
-from saferhub.linkage.preparation import partnership_rows, rows_of, rows_table
+from saferhub.linkage.preparation import (
+    member_organisation_ids,
+    partnership_rows,
+    rows_of,
+    rows_table,
+)
 from saferhub.linkage.training import linkage_model_train, splink_linker
 from saferhub.partnerships.models import Organisation
 from saferhub.people.models import DatePrecision, PersonAddress, PersonRecord
@@ -151,6 +167,103 @@ def test_python_scores_equal_splinks_for_the_same_pairs(trained, fife):
         "Date of birth missing",
     ):
         assert level in levels, level
+
+
+def test_scoring_candidates_together_gives_the_per_pair_scores(trained, fife):
+    """An arriving row's levels are worked out once per distinct set of candidate values
+    (CandidateScoring): the scores are Scorer.score's, to the bit, level for level."""
+    tricky = _tricky_records(fife)
+    model = linkage_model_train(partnership=fife, kind=EntityKind.PERSON)
+    scorer = Scorer(model)
+    rows = rows_of(EntityKind.PERSON, tricky) + partnership_rows(
+        partnership=fife, kind=EntityKind.PERSON
+    )
+    pairs, levels = 0, set()
+    for left in rows[:: max(len(rows) // 40, 1)]:
+        scoring = CandidateScoring(scorer, left)
+        for right in rows:
+            together, alone = scoring.score(right), scorer.score(left, right)
+            assert together == alone
+            pairs += 1
+            levels.update(e.level for e in together.evidence)
+    assert pairs > 2000
+    for level in ("Same given name", "Day and month swapped", "Same address", "Lives elsewhere"):
+        assert level in levels, level
+
+
+@pytest.mark.parametrize("review", [0.6, 0.01, 1e-9])
+def test_candidates_left_unscored_could_not_reach_the_review_threshold(trained, fife, review):
+    """An arriving person's candidates are scored in full only when their weight without
+    where they live could reach the review threshold's: every candidate left out scores below
+    it when scored in full, and those kept score as they would alone."""
+    tricky = _tricky_records(fife)
+    model = linkage_model_train(partnership=fife, kind=EntityKind.PERSON)
+    scorer = Scorer(model)
+    organisations = member_organisation_ids(fife)
+    records = tricky + list(PersonRecord.objects.order_by("pk")[::7])
+    left_out = 0
+    for record in records:
+        (row,) = rows_of(EntityKind.PERSON, [record])
+        candidates = _person_candidates(row, organisations, record.pk)
+        everyone = {
+            score.right_id: score
+            for score in (
+                scorer.score(row, other)
+                for other in rows_of("person", [SimpleNamespace(**c) for c in candidates])
+            )
+        }
+        kept = _scored_people(CandidateScoring(scorer, row), candidates, review)
+        for score in kept:
+            assert score == everyone[score.right_id]
+        kept_ids = {score.right_id for score in kept}
+        reaching = {i for i, score in everyone.items() if score.match_probability >= review}
+        assert reaching <= kept_ids
+        left_out += len(everyone) - len(kept_ids)
+    # The bound did leave candidates out (at the lowest threshold, few or none).
+    if review >= 0.01:
+        assert left_out > 0
+
+
+def test_an_arrivals_own_query_reads_what_the_orm_would(trained, fife):
+    """The arrival's context and candidates are written as SQL: the same organisations,
+    thresholds and addresses (the current first) as the ORM gives."""
+    tricky = _tricky_records(fife)
+    moved = tricky[-1]
+    LinkageThresholds.objects.create(
+        partnership=fife, kind=EntityKind.PERSON, auto_link=0.99, review=0.3
+    )
+    context = _arrival_context(fife, EntityKind.PERSON, moved)
+    assert context.organisation_ids == member_organisation_ids(fife)
+    assert (context.thresholds.auto_link, context.thresholds.review) == (0.99, 0.3)
+    assert context.link is None and context.model is not None
+    assert context.addresses == [("9 Bank Street", "KY7 4GH"), ("4 Kirk Wynd", "KY1 1AA")]
+    (row,) = rows_of(EntityKind.PERSON, [moved])
+    candidates = _person_candidates(row, context.organisation_ids, moved.pk)
+    assert len(candidates) > 5
+    for candidate in candidates:
+        addresses = PersonAddress.objects.filter(person_id=candidate["pk"])
+        assert candidate["addresses"] == list(addresses.values_list("address", "postcode"))
+        record = PersonRecord.objects.get(pk=candidate["pk"])
+        assert candidate["date_of_birth"] == record.date_of_birth
+    assert [c["pk"] for c in candidates] == sorted((c["pk"] for c in candidates), reverse=True)
+
+
+def test_a_cut_short_list_of_candidates_holds_only_whole_records(trained, fife, monkeypatch):
+    """Candidates come a row per address; when the rows run out, the last record (whose
+    addresses may not all be there) is left out rather than scored on some of them."""
+    moved = _tricky_records(fife)[-1]
+    (row,) = rows_of(EntityKind.PERSON, [moved])
+    organisations = member_organisation_ids(fife)
+    everyone = _person_candidates(row, organisations, moved.pk)
+    rows = sum(max(len(c["addresses"]), 1) for c in everyone[:3])
+    monkeypatch.setattr(linking, "MAX_CANDIDATE_ROWS", rows + 1)
+    cut = _person_candidates(row, organisations, moved.pk)
+    assert len(everyone) > 4
+    # Three whole records and the first row of a fourth, which is left out.
+    assert [c["pk"] for c in cut] == [c["pk"] for c in everyone[:3]]
+    assert all(c["addresses"] == e["addresses"] for c, e in zip(cut, everyone, strict=False))
+    monkeypatch.setattr(linking, "MAX_CANDIDATES", 2)
+    assert len(_person_candidates(row, organisations, moved.pk)) == 2
 
 
 def test_a_new_record_joins_the_entity_of_the_same_person(trained, fife):

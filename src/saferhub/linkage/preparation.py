@@ -114,10 +114,14 @@ def _tokens(key: str | None) -> list[str] | None:
     return sorted(set(key.split())) if key else None
 
 
+# Whether a word has a digit in it: compiled once, as addresses are folded by the million.
+_has_digit = re.compile(r"\d").search
+
+
 def _numbers(key: str | None) -> str | None:
     """Every word of the address with a digit in it, in order: the flat, the house, the close.
     Two addresses alike in words but not in these are neighbours, not the same place."""
-    numbered = [word for word in (key or "").split() if re.search(r"\d", word)]
+    numbered = [word for word in (key or "").split() if _has_digit(word)]
     return " ".join(numbered) or None
 
 
@@ -169,13 +173,17 @@ COLUMNS = {EntityKind.PERSON: PERSON_COLUMNS, EntityKind.PLACE: PLACE_COLUMNS}
 def person_row(record: PersonRecord | SimpleNamespace, addresses: list[tuple[str, str]]) -> dict:
     """One person record's comparison columns (`record` a PersonRecord, or its PERSON_FIELDS);
     `addresses` are its (address, postcode), the current first."""
+    return {**person_row_without_home(record), **home_columns(addresses)}
+
+
+def person_row_without_home(record: PersonRecord | SimpleNamespace) -> dict:
+    """A person record's comparison columns but those of where they live (HOME_COLUMNS): what
+    an arriving record's candidates are first scored on, before their addresses are folded,
+    which only those that could reach a threshold need."""
     given = _blank_to_none(record.given_key or name_key(record.given_name))
     family = _blank_to_none(record.family_key or name_key(record.family_name))
     sex = record.sex if record.sex in (Sex.MALE, Sex.FEMALE) else None
     born, precision = record.date_of_birth, record.date_of_birth_precision or DatePrecision.DAY
-    postcodes = list(dict.fromkeys(postcode for _, postcode in addresses if postcode))
-    current_key = address_words(addresses[0][0]) if addresses else ""
-    tokens, numbers = _address_parts(current_key)
     return {
         "unique_id": record.pk,
         "organisation_id": record.organisation_id,
@@ -188,13 +196,42 @@ def person_row(record: PersonRecord | SimpleNamespace, addresses: list[tuple[str
         "dob_day": born.day if born and precision == DatePrecision.DAY else None,
         "sex": sex,
         "chi": _blank_to_none(record.chi_number),
+    }
+
+
+def home_columns(addresses: list[tuple[str, str]]) -> dict:
+    """The comparison columns of where a person lives, from their (address, postcode), the
+    current first."""
+    return {**postcode_columns(addresses), **address_columns(addresses)}
+
+
+def postcode_columns(addresses: list[tuple[str, str]]) -> dict:
+    """The postcode columns of where a person lives (nothing to fold)."""
+    postcodes = list(dict.fromkeys(postcode for _, postcode in addresses if postcode))
+    return {
         "postcode": postcodes[0] if postcodes else None,
         "postcode_sector": postcode_sector(postcodes[0]) if postcodes else None,
         "postcodes": postcodes or None,
+    }
+
+
+def address_columns(addresses: list[tuple[str, str]]) -> dict:
+    """The columns of the current address, folded (ADDRESS_COLUMNS): what costs time."""
+    current_key = address_words(addresses[0][0]) if addresses else ""
+    tokens, numbers = _address_parts(current_key)
+    return {
         "address_key": _blank_to_none(current_key),
         "address_tokens": list(tokens) if tokens is not None else None,
         "address_numbers": numbers,
     }
+
+
+# The columns of person_row that come from the person's current address, folded.
+ADDRESS_COLUMNS = frozenset(("address_key", "address_tokens", "address_numbers"))
+# The columns of person_row that come from the person's addresses.
+HOME_COLUMNS = frozenset(
+    ("postcode", "postcode_sector", "postcodes", "address_key", "address_tokens", "address_numbers")
+)
 
 
 def without_locality(*lines: str) -> str:
