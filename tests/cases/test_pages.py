@@ -242,25 +242,3 @@ def test_the_list_takes_as_many_queries_for_thirty_cases_as_for_three(staff):
     for _ in range(27):
         open_case(council)
     assert _queries_for(client, LIST) == few
-
-
-def test_the_case_links_its_subject_only_for_readers_who_may_open_the_record(staff):
-    # A restricted case about a council tenant, shared with the police as a relevant partner:
-    # the police see the case in full, but the tenant's record appears in no incident they
-    # may see, so its page would answer them 404 and the case page offers no link to it.
-    council = staff["fife-council-asb"]
-    tenant = person_of(council, given_name="Morag", family_name="Lindsay")
-    case = open_case(
-        council,
-        subject="person",
-        person_record_id=tenant.pk,
-        relevant_partners=["police-fife"],
-        restricted=True,
-    )
-    link = f'href="/partnerships/fife/people/{tenant.pk}/"'
-    assert link in client_for(council).get(f"{LIST}{case.pk}/").content.decode()
-    police = client_for(staff["police-fife"])
-    page = police.get(f"{LIST}{case.pk}/").content.decode()
-    assert "Lindsay" in page
-    assert link not in page
-    assert police.get(f"/partnerships/fife/people/{tenant.pk}/").status_code == 404

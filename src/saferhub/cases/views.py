@@ -62,9 +62,9 @@ from saferhub.incidents.presenters import incident_rows, why_shown
 from saferhub.incidents.services import incident_reads_record
 from saferhub.partnerships.decorators import partnership_member_required
 from saferhub.people.models import PersonRecord
-from saferhub.people.selectors import person_record_access, person_record_visible_to
+from saferhub.people.selectors import person_record_visible_to
 from saferhub.places.models import PlaceRecord
-from saferhub.places.selectors import place_record_access, place_record_visible_to
+from saferhub.places.selectors import place_record_visible_to
 from saferhub.sharing.engine import Reader, reader_for, reader_in_partnership
 from saferhub.sharing.models import Level, Purpose
 
@@ -208,7 +208,6 @@ def _detail(request: HttpRequest, case_id: int, forms: dict | None = None) -> Ht
         "actions": action_rows(actions),
         "may_change": may_change and case.is_open,
         "may_reopen": may_change and not case.is_open,
-        "subject_record_shown": personal and _subject_record_shown(reader, case),
     }
     if may_change:
         next_stage = _next_stage(case)
@@ -224,19 +223,6 @@ def _detail(request: HttpRequest, case_id: int, forms: dict | None = None) -> Ht
         )
     context["form"] = next(iter(forms.values()), None)
     return render(request, "cases/detail.html", context, status=422 if forms else 200)
-
-
-def _subject_record_shown(reader, case: Case) -> bool:
-    """Whether the reader may open the page of the record the case is about: seeing a case
-    in full does not by itself open its subject's record (which the sharing rules decide
-    from the incidents it appears in), and a link to a page that answers 404 helps no one."""
-    if case.person_record_id:
-        access, _ = person_record_access(reader, case.person_record)
-    elif case.place_record_id:
-        access, _ = place_record_access(reader, case.place_record)
-    else:
-        return False
-    return access.level in (Level.PERSONAL, Level.DEPERSONALISED)
 
 
 def _next_stage(case: Case) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
+from saferhub.incidents.appearances import Appearance
 from saferhub.incidents.models import Incident
 from saferhub.linkage.models import (
     CandidatePair,
@@ -61,7 +62,7 @@ def records_visible_to(
     raise ValueError(f"unknown kind {kind!r}")
 
 
-def record_access(reader: Reader, record: HeldRecord) -> tuple[Access, Incident | None]:
+def record_access(reader: Reader, record: HeldRecord) -> tuple[Access, Appearance | None]:
     """The reader's access to one record, and the incident that grants it."""
     if isinstance(record, PersonRecord):
         return person_record_access(reader, record)
@@ -102,7 +103,7 @@ class RecordInView:
     link: RecordLink
     record: HeldRecord
     access: Access
-    incident: Incident | None
+    incident: Appearance | None
     incidents: list[Incident] = field(default_factory=list)
     incident_count: int = 0
     incident_count_exact: bool = True
@@ -221,8 +222,8 @@ class PairView:
     pair: CandidatePair
     left: HeldRecord
     right: HeldRecord
-    left_access: tuple[Access, Incident | None]
-    right_access: tuple[Access, Incident | None]
+    left_access: tuple[Access, Appearance | None]
+    right_access: tuple[Access, Appearance | None]
 
 
 def _reviewable(reader: Reader, partnership: Partnership, kind: str) -> QuerySet[CandidatePair]:

@@ -7,7 +7,7 @@ and a sex, and nothing else reaches the template (sharing.redaction makes the ps
 import datetime
 from dataclasses import dataclass
 
-from saferhub.incidents.models import Incident
+from saferhub.incidents.appearances import Appearance
 from saferhub.incidents.vocabulary import Sex
 from saferhub.people.models import DatePrecision, PersonRecord
 from saferhub.sharing.engine import OWNER, Access
@@ -97,7 +97,7 @@ def why_record_shown(access: Access) -> str:
 def person_page(
     record: PersonRecord,
     access: Access,
-    incident: Incident | None,
+    incident: Appearance | None,
     *,
     partnership_code: str,
     today: datetime.date,

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Concat
 
 from saferhub.incidents.appearances import (
+    Appearance,
     held_record_access,
     held_records_filter,
     owner_level,
@@ -42,16 +43,22 @@ def person_records_visible_to(
     """Person records the reader may see at `at_least` or above (one query)."""
     return PersonRecord.objects.filter(
         held_records_filter(
-            reader, at_least, organisation_field="organisation_id", record_ids_in=_person_ids_in
+            reader,
+            at_least,
+            organisation_field="organisation_id",
+            record_ids_in=_person_ids_in,
+            subject_field="person_record",
         )
     )
 
 
-def person_record_access(reader: Reader, record: PersonRecord) -> tuple[Access, Incident | None]:
+def person_record_access(reader: Reader, record: PersonRecord) -> tuple[Access, Appearance | None]:
     """How the reader may see one person record, and the incident that allows it."""
     return held_record_access(
         reader,
         organisation_id=record.organisation_id,
+        subject_field="person_record",
+        record_id=record.pk,
         incidents_with=lambda incidents: incidents.filter(people__person_record=record),
     )
 
@@ -197,7 +204,7 @@ def people_already_known(
 
 def person_record_visible_to(
     *, reader: Reader, record_id: int
-) -> tuple[PersonRecord, Access, Incident | None]:
+) -> tuple[PersonRecord, Access, Appearance | None]:
     """One person record, the reader's access to it and the incident that grants it (None for
     the owner); PersonRecord.DoesNotExist when the reader may not see it at depersonalised or
     above (a page answers 404, as for a record that does not exist)."""
@@ -229,7 +236,7 @@ def person_record_incidents(
 
 def person_records_access(
     *, reader: Reader, records: list[PersonRecord]
-) -> list[tuple[PersonRecord, Access, Incident | None]]:
+) -> list[tuple[PersonRecord, Access, Appearance | None]]:
     """Each record with the reader's access to it and the incident that grants it (for the
     audit trail of a search); a query or so for each record of another organisation."""
     return [(record, *person_record_access(reader, record)) for record in records]

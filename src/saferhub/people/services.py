@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from saferhub.audit.services import Disclosure, audit_record, disclosure_under
 from saferhub.geography.postcodes import postcode_normalise
+from saferhub.incidents.appearances import Appearance
 from saferhub.incidents.models import Incident
 from saferhub.incidents.services import disclosures_of
 from saferhub.incidents.vocabulary import Sex
@@ -407,7 +408,7 @@ def _disclosure(record: PersonRecord, access: Access, incident: Incident) -> Dis
 def person_record_reads_record(
     *,
     reader: Reader,
-    seen: Iterable[tuple[PersonRecord, Access, Incident | None]],
+    seen: Iterable[tuple[PersonRecord, Access, Appearance | None]],
     incidents: Iterable[Incident] = (),
 ) -> None:
     """Write down, in one audit call, each other organisation's person record the reader saw

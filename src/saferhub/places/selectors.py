@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from saferhub.geography.models import DataZone
 from saferhub.geography.postcodes import postcode_normalise
 from saferhub.incidents.appearances import (
+    Appearance,
     held_record_access,
     held_records_filter,
     owner_level,
@@ -43,16 +44,22 @@ def place_records_visible_to(
     """Place records the reader may see at `at_least` or above (one query)."""
     return PlaceRecord.objects.filter(
         held_records_filter(
-            reader, at_least, organisation_field="organisation_id", record_ids_in=_place_ids_in
+            reader,
+            at_least,
+            organisation_field="organisation_id",
+            record_ids_in=_place_ids_in,
+            subject_field="place_record",
         )
     )
 
 
-def place_record_access(reader: Reader, record: PlaceRecord) -> tuple[Access, Incident | None]:
+def place_record_access(reader: Reader, record: PlaceRecord) -> tuple[Access, Appearance | None]:
     """How the reader may see one place record, and the incident that allows it."""
     return held_record_access(
         reader,
         organisation_id=record.organisation_id,
+        subject_field="place_record",
+        record_id=record.pk,
         incidents_with=lambda incidents: incidents.filter(place_record=record),
     )
 
@@ -148,7 +155,7 @@ def place_choices(
 
 def place_record_visible_to(
     *, reader: Reader, record_id: int
-) -> tuple[PlaceRecord, Access, Incident | None]:
+) -> tuple[PlaceRecord, Access, Appearance | None]:
     """One place record, the reader's access to it and the incident that grants it (None for
     the owner); PlaceRecord.DoesNotExist when the reader may not see it at depersonalised or
     above (a page answers 404, as for a record that does not exist)."""
@@ -180,7 +187,7 @@ def place_record_incidents(
 
 def place_records_access(
     *, reader: Reader, records: list[PlaceRecord]
-) -> list[tuple[PlaceRecord, Access, Incident | None]]:
+) -> list[tuple[PlaceRecord, Access, Appearance | None]]:
     """Each record with the reader's access to it and the incident that grants it (for the
     audit trail of a search)."""
     return [(record, *place_record_access(reader, record)) for record in records]

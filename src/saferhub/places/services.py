@@ -12,6 +12,7 @@ from saferhub.audit.services import Disclosure, audit_record, disclosure_under
 from saferhub.geography.postcodes import postcode_normalise
 from saferhub.geography.selectors import data_zone_for
 from saferhub.geography.services import BRITISH_NATIONAL_GRID, WGS84
+from saferhub.incidents.appearances import Appearance
 from saferhub.incidents.models import Incident
 from saferhub.incidents.services import disclosures_of
 from saferhub.linkage.linking import records_link_on_arrival
@@ -342,7 +343,7 @@ def _disclosure(record: PlaceRecord, access: Access, incident: Incident) -> Disc
 def place_record_reads_record(
     *,
     reader: Reader,
-    seen: Iterable[tuple[PlaceRecord, Access, Incident | None]],
+    seen: Iterable[tuple[PlaceRecord, Access, Appearance | None]],
     incidents: Iterable[Incident] = (),
 ) -> None:
     """Write down, in one audit call, each other organisation's place record the reader saw
