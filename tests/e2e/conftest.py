@@ -75,7 +75,9 @@ class PageProblems:
             self.items.append(f"{response.status} for {response.url}")
 
     def on_request_failed(self, request: Request) -> None:
-        if request.url not in self.blocked:
+        # ERR_ABORTED is the browser dropping a fetch it no longer needs (the page moved on
+        # while its icon was loading): not a broken file, which answers 4xx (on_response).
+        if request.url not in self.blocked and "ERR_ABORTED" not in (request.failure or ""):
             self.items.append(f"request failed ({request.failure}) for {request.url}")
 
     def on_console(self, message: ConsoleMessage) -> None:
